@@ -1,0 +1,63 @@
+"""What every command shares: the console, exit codes, and turning known errors into messages."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+from corpus.errors import BadInputError, CorpusError, ExitCode
+
+__all__ = ["BadInputError", "CorpusError", "ExitCode", "console", "err_console", "fail"]
+
+console = Console(stderr=False, highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def fail(message: str, code: ExitCode = ExitCode.FAILURE) -> NoReturn:
+    """Print ``message`` as an error and exit with ``code``."""
+    err_console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    raise typer.Exit(int(code))
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn CorpusError into a clean message and exit code; tracebacks only with CORPUS_DEBUG=1."""
+    try:
+        yield
+    except CorpusError as exc:
+        if os.environ.get("CORPUS_DEBUG"):
+            raise
+        from rich.markup import escape
+
+        fail(escape(str(exc)), exc.exit_code)
+
+
+def existing_paths(paths: list[Path]) -> list[Path]:
+    """Every path must exist; otherwise exit 2 naming the missing ones."""
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        fail(f"no such file or directory: {', '.join(missing)}", ExitCode.BAD_INPUT)
+    return paths
+
+
+def lazy(module: str, attr: str) -> Callable[..., object]:
+    """Import ``module.attr`` on first call, so `corpus --help` stays fast."""
+
+    def call(*args: object, **kwargs: object) -> object:
+        import importlib
+
+        return getattr(importlib.import_module(module), attr)(*args, **kwargs)
+
+    return call
+
+
+def is_interactive() -> bool:
+    """True when progress bars make sense (a terminal, not CI)."""
+    return sys.stderr.isatty() and not os.environ.get("CI")

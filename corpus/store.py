@@ -1,0 +1,153 @@
+"""Reading and writing record tables and JSON reports: atomic, deterministic, schema-checked.
+
+Layouts a reader accepts (``read_records``):
+- a parquet file;
+- an extract directory: ``records.parquet`` (+ ``stats.json``);
+- a dataset directory: ``data/{train,validation,test}-*.parquet`` (+ ``stats.json``,
+  ``falsification.json``, ``sources.lock``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from corpus.errors import BadInputError
+from corpus.schema import ALL_COLUMNS, EXTRACT_SCHEMA, RECORD_SCHEMA, SORT_COLUMNS
+
+RECORDS_FILE = "records.parquet"
+STATS_FILE = "stats.json"
+FALSIFICATION_FILE = "falsification.json"
+DATA_DIR = "data"
+
+
+@contextmanager
+def atomic_path(dest: Path) -> Iterator[Path]:
+    """Yield a temp path beside ``dest``; rename it over ``dest`` only if the block succeeds."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, dest)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_bytes_atomic(dest: Path, data: bytes) -> None:
+    """Write ``data`` to ``dest`` atomically."""
+    with atomic_path(dest) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_json(dest: Path, obj: Any) -> None:
+    """Write ``obj`` as stable, sorted, indented JSON, atomically."""
+    text = json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    write_bytes_atomic(Path(dest), text.encode("utf-8"))
+
+
+def read_json(path: Path) -> Any:
+    """Read a JSON report, with a clear error if it is missing or corrupt."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise BadInputError(f"{path}: no such file") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadInputError(f"{path}: not valid JSON ({exc})") from exc
+
+
+def _schema_for(columns: Iterable[str]) -> pa.Schema:
+    cols = set(columns)
+    if cols == set(ALL_COLUMNS):
+        return RECORD_SCHEMA
+    if cols == set(EXTRACT_SCHEMA.names):
+        return EXTRACT_SCHEMA
+    raise BadInputError(
+        f"table columns match neither the extract nor the record schema: {sorted(cols)}"
+    )
+
+
+def to_table(records: pl.DataFrame | list[dict[str, Any]]) -> pa.Table:
+    """Records as an Arrow table in the declared schema and the stable row order."""
+    if isinstance(records, pl.DataFrame):
+        df = records
+    else:
+        if not records:
+            return EXTRACT_SCHEMA.empty_table()
+        df = pl.DataFrame(records, infer_schema_length=None)
+    schema = _schema_for(df.columns)
+    df = df.sort(list(SORT_COLUMNS), maintain_order=True)
+    return df.select(schema.names).to_arrow().cast(schema)
+
+
+def write_parquet(dest: Path, records: pl.DataFrame | list[dict[str, Any]] | pa.Table) -> None:
+    """Write records deterministically (same rows -> same bytes) and atomically."""
+    table = records if isinstance(records, pa.Table) else to_table(records)
+    with atomic_path(Path(dest)) as tmp:
+        # No creation timestamps or writer-dependent metadata: the bytes depend on rows only.
+        pq.write_table(
+            table.replace_schema_metadata(None),
+            tmp,
+            compression="zstd",
+            compression_level=3,
+            use_dictionary=True,
+            write_statistics=True,
+            row_group_size=8192,
+            store_schema=False,
+        )
+
+
+def read_parquet(path: Path) -> pl.DataFrame:
+    """Read one parquet file, with a clear error when it is corrupt or not ours."""
+    try:
+        df = pl.read_parquet(path)
+    except FileNotFoundError as exc:
+        raise BadInputError(f"{path}: no such file") from exc
+    except Exception as exc:  # polars raises several types for a damaged file
+        raise BadInputError(f"{path}: not a readable parquet file ({exc})") from exc
+    _schema_for(df.columns)
+    return df
+
+
+def dataset_parquet_files(path: Path) -> list[Path]:
+    """The parquet files behind a dataset path (file, extract dir or dataset dir)."""
+    path = Path(path)
+    if not path.exists():
+        raise BadInputError(f"{path}: no such file or directory")
+    if path.is_file():
+        return [path]
+    if (path / RECORDS_FILE).is_file():
+        return [path / RECORDS_FILE]
+    files = sorted((path / DATA_DIR).glob("*.parquet"))
+    if not files:
+        raise BadInputError(
+            f"{path}: no dataset here (expected {RECORDS_FILE} or {DATA_DIR}/*.parquet)"
+        )
+    return files
+
+
+def read_records(path: Path) -> pl.DataFrame:
+    """All records of a dataset path, in the stable order."""
+    frames = [read_parquet(p) for p in dataset_parquet_files(path)]
+    df = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
+    return df.sort(list(SORT_COLUMNS), maintain_order=True)
+
+
+def read_stats(path: Path) -> dict[str, Any]:
+    """stats.json beside a dataset (empty dict when absent)."""
+    path = Path(path)
+    base = path.parent if path.is_file() else path
+    f = base / STATS_FILE
+    return read_json(f) if f.exists() else {}
