@@ -66,7 +66,7 @@ EXTRACT_FIELDS: tuple[Field, ...] = (
     Field("is_async", _B, False, "declared async"),
     Field("is_const", _B, False, "declared const"),
     Field("is_unsafe", _B, False, "declared unsafe"),
-    Field("extern_abi", _S, True, "extern ABI (\"C\" for a bare extern), null if not extern"),
+    Field("extern_abi", _S, True, 'extern ABI ("C" for a bare extern), null if not extern'),
     Field("generics", _S, True, "generic parameter list as written, e.g. <T: Clone>"),
     Field("where_clause", _S, True, "where clause as written, whitespace-normalised"),
     Field("params", _LS, False, "parameter patterns in order (self included as written)"),
@@ -111,7 +111,9 @@ EXTRACT_SCHEMA = arrow_schema(EXTRACT_FIELDS)
 RECORD_SCHEMA = arrow_schema(ALL_FIELDS)
 
 
-def record_id(repo: str, commit: str, path: str, start_byte: int, end_byte: int, source: str) -> str:
+def record_id(
+    repo: str, commit: str, path: str, start_byte: int, end_byte: int, source: str
+) -> str:
     """Stable record id: sha256 over provenance and content, recomputable from the record."""
     h = hashlib.sha256()
     for part in (repo, commit, path, str(start_byte), str(end_byte), source):

@@ -16,7 +16,9 @@ def register(app: typer.Typer) -> None:
 
 def extract(
     paths: list[Path] = typer.Argument(..., help="Rust files or directories to extract from."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output directory (records.parquet, stats.json)."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Output directory (records.parquet, stats.json)."
+    ),
     repo: str = typer.Option("local/unknown", help="Repository as owner/name, for provenance."),
     commit: str = typer.Option("0" * 40, help="Commit SHA the files are at, for provenance."),
     license: str = typer.Option("NOASSERTION", "--license", help="SPDX licence of the files."),
