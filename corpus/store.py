@@ -40,6 +40,7 @@ def atomic_path(dest: Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, 0o644)  # mkstemp makes 0600; outputs are meant to be shared
         os.replace(tmp_path, dest)
     finally:
         if tmp_path.exists():

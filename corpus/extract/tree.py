@@ -1,0 +1,149 @@
+"""Extraction of whole directories: file discovery, a process pool, stats and output."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from corpus.extract.crate import context_for
+from corpus.extract.file import extract_file_bytes
+from corpus.extract.parser import GRAMMAR_VERSION
+from corpus.schema import EXTRACTOR_VERSION, sort_key
+
+Progress = Callable[[int], None]
+
+
+def rust_files(root: Path) -> list[str]:
+    """Sorted POSIX paths (relative to ``root``) of regular `.rs` files.
+
+    Symlinks are never followed: a link could lead out of the repository.
+    """
+    root = Path(root)
+    out: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d != ".git" and d != "target")
+        for name in filenames:
+            if name.endswith(".rs"):
+                full = Path(dirpath) / name
+                if not full.is_symlink() and full.is_file():
+                    out.append(full.relative_to(root).as_posix())
+    return sorted(out)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One file to extract (picklable)."""
+
+    root: str
+    rel_path: str
+    repo: str
+    commit: str
+    license: str
+
+
+def _run_job(job: Job) -> tuple[list[dict[str, Any]], dict[str, int], bool]:
+    data = (Path(job.root) / job.rel_path).read_bytes()
+    ctx = context_for(job.root, job.rel_path, repo=job.repo, commit=job.commit, license=job.license)
+    res = extract_file_bytes(data, job.rel_path, ctx)
+    return res.records, dict(res.drops), res.parse_error
+
+
+def _run_batch(jobs: list[Job]) -> list[tuple[list[dict[str, Any]], dict[str, int], bool]]:
+    return [_run_job(j) for j in jobs]
+
+
+def _batches(jobs: list[Job], n: int) -> list[list[Job]]:
+    """Split jobs into ~n*4 batches of similar byte size (largest files first)."""
+    sizes = {j: (Path(j.root) / j.rel_path).stat().st_size for j in jobs}
+    order = sorted(jobs, key=lambda j: -sizes[j])
+    k = max(1, min(len(order), n * 4))
+    buckets: list[list[Job]] = [[] for _ in range(k)]
+    load = [0] * k
+    for j in order:
+        i = load.index(min(load))
+        buckets[i].append(j)
+        load[i] += sizes[j]
+    return [b for b in buckets if b]
+
+
+def run_jobs(
+    jobs: list[Job], workers: int = 0, progress: Progress | None = None
+) -> tuple[list[dict[str, Any]], Counter, int]:
+    """Extract ``jobs``; returns (records in stable order, drop counts, files with errors)."""
+    n = workers or os.cpu_count() or 1
+    records: list[dict[str, Any]] = []
+    drops: Counter = Counter()
+    errored = 0
+
+    def take(results: Iterable[tuple[list[dict[str, Any]], dict[str, int], bool]]) -> None:
+        nonlocal errored
+        for recs, d, err in results:
+            records.extend(recs)
+            drops.update(d)
+            errored += err
+            if progress:
+                progress(1)
+
+    if n <= 1 or len(jobs) < 8:
+        take(_run_job(j) for j in jobs)
+    else:
+        import multiprocessing as mp
+
+        # fork: workers inherit the loaded grammar, so start-up costs nothing.
+        with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork")) as pool:
+            for batch in pool.map(_run_batch, _batches(jobs, n)):
+                take(batch)
+    records.sort(key=sort_key)
+    return records, drops, errored
+
+
+def extract_tree(
+    root: Path,
+    *,
+    repo: str,
+    commit: str,
+    license: str,
+    workers: int = 0,
+    files: list[str] | None = None,
+    progress: Progress | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Extract every `.rs` file under ``root``: (records, stats for this repository)."""
+    root = Path(root)
+    rels = rust_files(root) if files is None else files
+    jobs = [Job(str(root), rel, repo, commit, license) for rel in rels]
+    records, drops, errored = run_jobs(jobs, workers, progress)
+    stats = repo_stats(records, len(rels), commit, license, drops, errored)
+    return records, stats
+
+
+def repo_stats(
+    records: list[dict[str, Any]],
+    files: int,
+    commit: str,
+    license: str,
+    drops: Counter,
+    errored: int,
+) -> dict[str, Any]:
+    """Per-repository counts for stats.json."""
+    return {
+        "commit": commit,
+        "license": license,
+        "files": files,
+        "files_with_parse_errors": errored,
+        "records": len(records),
+        "documented": sum(1 for r in records if r["doc"]),
+        "macro_records": sum(1 for r in records if r["origin"] != "source"),
+        "test_records": sum(1 for r in records if r["is_test"]),
+        "nested_records": sum(1 for r in records if r["is_nested"]),
+        "drops": dict(sorted(drops.items())),
+    }
+
+
+def versions() -> dict[str, str]:
+    """The versions that determine extraction output."""
+    return {"extractor_version": EXTRACTOR_VERSION, "grammar_version": GRAMMAR_VERSION}
