@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from tree_sitter import Node
 
@@ -119,29 +120,48 @@ def _horizontal_trim(lines: list[str]) -> str | None:
     return body[0][:col] if col is not None else None
 
 
+def _rust_lines(text: str) -> list[str]:
+    """Rust's ``str::lines``: split on LF, no empty last line after a final newline."""
+    lines = text.split("\n")
+    if text.endswith("\n"):
+        lines.pop()
+    return lines
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
 def normalize_fragments(fragments: list[Fragment]) -> str | None:
     """Join doc fragments into the doc text rustdoc shows.
 
-    Line endings become LF; block fragments lose their gutters (rustc); the common leading
-    indentation of all non-blank lines is removed (rustdoc's unindent); trailing whitespace and
-    leading/trailing blank lines are dropped. Returns None when nothing is left.
+    Line endings become LF; block fragments lose their gutters (rustc's beautify); the common
+    indentation is removed as rustdoc's ``unindent_doc_fragments`` does, where a `#[doc]`
+    fragment mixed with `///`/`/** */` ones counts one extra column. Then (our convention)
+    trailing whitespace and leading/trailing blank lines are dropped. None when nothing is left.
     """
-    lines: list[str] = []
+    texts: list[tuple[bool, list[str]]] = []
     for kind, raw in fragments:
         text = raw.replace("\r\n", "\n").replace("\r", "\n")
         if kind == "block":
             text = beautify_block(text)
-        lines.extend(text.split("\n"))
-    indents = [len(ln) - len(ln.lstrip(" \t")) for ln in lines if ln.strip()]
+        texts.append((kind != "attr", _rust_lines(text)))
+    sugared = [s for s, _ in texts]
+    add = 1 if (any(a != b for a, b in pairwise(sugared)) and any(sugared)) else 0
+    indents = [_indent(ln) + (0 if s else add) for s, lines in texts for ln in lines if ln.strip()]
     if not indents:
         return None
-    cut = min(indents)
-    lines = [ln[cut:].rstrip() if ln.strip() else "" for ln in lines]
-    while lines and not lines[0]:
-        lines.pop(0)
-    while lines and not lines[-1]:
-        lines.pop()
-    return "\n".join(lines) if lines else None
+    min_indent = min(indents)
+    out: list[str] = []
+    for s, lines in texts:
+        cut = min_indent - add if (not s and min_indent > 0) else min_indent
+        for ln in lines:
+            out.append(ln[min(cut, _indent(ln)) :].rstrip() if ln.strip() else "")
+    while out and not out[0]:
+        out.pop(0)
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out) if out else None
 
 
 def summary(doc: str | None) -> str | None:

@@ -9,6 +9,7 @@ from typing import Any
 from corpus.extract.crate import FileContext
 from corpus.extract.items import error_ratio, extract_tree_records
 from corpus.extract.parser import parse
+from corpus.schema import sort_key
 
 #: Files larger than this are generated data, not hand-written code: skipped and counted.
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -46,4 +47,5 @@ def extract_file_bytes(data: bytes, rel_path: str, ctx: FileContext) -> FileResu
         result.drops["mostly_error_file"] += 1
         return result
     result.records = extract_tree_records(data, rel_path, ctx, result.drops, root)
+    result.records.sort(key=sort_key)
     return result

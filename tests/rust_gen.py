@@ -1,0 +1,176 @@
+"""Hypothesis strategies that generate Rust function items with a known doc, name and signature.
+
+Used by the extractor's property tests and by the falsification suite's round-trip check.
+Each generated item carries what a correct extractor must return for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hypothesis import strategies as st
+
+KEYWORDS = frozenset(
+    "as async await break const continue crate dyn else enum extern false fn for if impl in let "
+    "loop match mod move mut pub ref return self Self static struct super trait true type union "
+    "unsafe use where while abstract become box do final macro override priv try typeof unsized "
+    "virtual yield gen safe default raw".split()
+)
+
+ident = st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True).filter(lambda s: s not in KEYWORDS)
+raw_ident = st.sampled_from(["r#match", "r#type", "r#fn", "r#loop", "r#yield", "r#try"])
+
+# Doc text: printable ASCII plus some Unicode, no leading/trailing whitespace, no backslash-r.
+_doc_chars = st.characters(
+    codec="utf-8",
+    categories=("L", "N", "P", "S", "Zs"),
+    exclude_characters="\r\n\t\x0b\x0c\u2028\u2029\x85",
+)
+doc_line = st.text(_doc_chars, min_size=1, max_size=40).map(str.strip).filter(bool)
+plain_text = st.text(st.characters(codec="ascii", categories=("L", "N", "Zs")), max_size=20)
+
+
+@dataclass
+class GenItem:
+    """A generated item: its source text and what the extractor must find."""
+
+    source: str
+    name: str
+    raw_name: str
+    doc: str | None
+    container: str
+    signature: str
+
+
+def _rust_string(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@st.composite
+def doc_block(draw: st.DrawFn) -> tuple[list[str], str | None]:
+    """Lines of outer doc (mixed spellings) interleaved with attributes and plain comments."""
+    lines = draw(st.lists(st.one_of(doc_line, st.just("")), min_size=0, max_size=5))
+    while lines and not lines[0]:
+        lines.pop(0)
+    while lines and not lines[-1]:
+        lines.pop()
+    out: list[str] = []
+    for line in lines:
+        out.extend(draw(noise()))
+        style = draw(st.sampled_from(["line", "line", "attr", "block"]))
+        if style == "line" or not line:
+            out.append(f"/// {line}" if line else "///")
+        elif style == "attr":
+            out.append(f"#[doc = {_rust_string(line)}]")
+        else:
+            if "*/" in line or "/*" in line:
+                out.append(f"/// {line}")
+            else:
+                out.append(f"/** {line} */")
+    out.extend(draw(noise()))
+    expected = "\n".join(lines) if lines else None
+    return out, expected
+
+
+@st.composite
+def noise(draw: st.DrawFn) -> list[str]:
+    """Attributes and plain comments that must never become doc text."""
+    choices = st.sampled_from(
+        [
+            "#[inline]",
+            "#[must_use]",
+            '#[cfg(feature = "x")]',
+            "#[doc(hidden)]",
+            '#[doc(alias = "other")]',
+            '#[cfg_attr(docsrs, doc(cfg(feature = "x")))]',
+            "#[allow(dead_code)]",
+            "",
+        ]
+    )
+    items = draw(
+        st.lists(
+            st.one_of(
+                choices,
+                plain_text.map(lambda t: f"// {t}"),
+                plain_text.map(lambda t: f"/* {t} */"),
+                plain_text.map(lambda t: f"//// {t}"),
+            ),
+            max_size=2,
+        )
+    )
+    return items
+
+
+@st.composite
+def fn_item(draw: st.DrawFn, container: str = "free") -> GenItem:
+    """One function item (signature only for trait-required and extern fns)."""
+    raw_name = draw(st.one_of(ident, ident, ident, raw_ident))
+    name = raw_name[2:] if raw_name.startswith("r#") else raw_name
+    doc_lines, expected = draw(doc_block())
+    parts: list[str] = []
+    if container in ("free", "impl"):
+        vis = draw(st.sampled_from(["", "pub", "pub(crate)", "pub(super)"]))
+        if vis:
+            parts.append(vis)
+    if container != "extern":
+        if draw(st.booleans()):
+            parts.append("const")
+        elif draw(st.booleans()):
+            parts.append("async")
+        if draw(st.booleans()):
+            parts.append("unsafe")
+        if container == "free" and draw(st.booleans()):
+            parts.append('extern "C"')
+    parts.append("fn")
+    generics = draw(st.sampled_from(["", "<T>", "<'a, T: Clone>", "<const N: usize>"]))
+    params = draw(
+        st.lists(st.sampled_from(["x: u32", "y: &str", "z: Vec<u8>"]), max_size=3, unique=True)
+    )
+    if container in ("impl", "trait") and draw(st.booleans()):
+        params = [draw(st.sampled_from(["&self", "&mut self", "self"])), *params]
+    ret = draw(st.sampled_from(["", " -> u8", " -> Option<String>", " -> Result<(), E>"]))
+    where = " where T: Copy" if generics.endswith("T>") and draw(st.booleans()) else ""
+    sig = " ".join(parts) + f" {raw_name}{generics}({', '.join(params)}){ret}{where}"
+    # The source spreads the signature over lines; the extractor must normalise it back.
+    sep = draw(st.sampled_from([" ", "\n    ", "  "]))
+    src_sig = sig.replace(", ", "," + sep) if sep != " " else sig
+    has_body = container in ("free", "impl") or (container == "trait" and draw(st.booleans()))
+    body = " {\n    let _ = 1;\n}" if has_body else ";"
+    text = "\n".join([*doc_lines, src_sig + body])
+    return GenItem(text, name, raw_name, expected, container, sig)
+
+
+@st.composite
+def rust_file(draw: st.DrawFn) -> tuple[str, list[GenItem]]:
+    """A file of items in free, impl, trait_impl, trait, extern and nested-mod containers."""
+    chunks: list[str] = []
+    items: list[GenItem] = []
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["free", "impl", "trait_impl", "trait", "extern", "mod"]))
+        if kind in ("free", "mod"):
+            depth = draw(st.integers(0 if kind == "free" else 1, 3))
+            it = draw(fn_item("free"))
+            inner = it.source
+            for d in range(depth):
+                inner = f"mod m{d} {{\n{inner}\n}}"
+            chunks.append(inner)
+            items.append(it)
+        elif kind == "impl":
+            its = draw(st.lists(fn_item("impl"), min_size=1, max_size=3))
+            chunks.append("impl Foo {\n" + "\n".join(i.source for i in its) + "\n}")
+            items.extend(its)
+        elif kind == "trait_impl":
+            its = draw(st.lists(fn_item("impl"), min_size=1, max_size=2))
+            for i in its:
+                i.container = "trait_impl"
+            chunks.append("impl Tr for Foo {\n" + "\n".join(i.source for i in its) + "\n}")
+            items.extend(its)
+        elif kind == "trait":
+            its = draw(st.lists(fn_item("trait"), min_size=1, max_size=3))
+            chunks.append("pub trait Tr {\n" + "\n".join(i.source for i in its) + "\n}")
+            items.extend(its)
+        else:
+            its = draw(st.lists(fn_item("extern"), min_size=1, max_size=2))
+            chunks.append('extern "C" {\n' + "\n".join(i.source for i in its) + "\n}")
+            items.extend(its)
+    return "\n\n".join(chunks) + "\n", items
