@@ -1,0 +1,163 @@
+"""`corpus sources` (list the pins), `corpus sources update` (move them) and `corpus clone`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from corpus.commands._common import console, err_console, is_interactive, user_errors
+
+SOURCES_HELP = "sources.toml to use (default: the one shipped with the package)."
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `sources` group and the `clone` command to ``app``."""
+    group = typer.Typer(
+        name="sources",
+        help="List the pinned source repositories, or move the pins (`update`).",
+        invoke_without_command=True,
+        no_args_is_help=False,
+        rich_markup_mode="rich",
+    )
+    group.callback()(sources_list)
+    group.command("update")(sources_update)
+    app.add_typer(group, name="sources")
+    app.command("clone")(clone)
+
+
+def _sources_path(path: Path | None) -> Path:
+    from corpus.sources import default_sources_path
+
+    return path if path is not None else default_sources_path()
+
+
+def sources_list(
+    ctx: typer.Context,
+    sources: Path | None = typer.Option(None, "--sources", help=SOURCES_HELP),
+) -> None:
+    """List the source repositories, their pins, licences and branches."""
+    ctx.obj = {"sources": sources}
+    if ctx.invoked_subcommand is not None:
+        return
+    with user_errors():
+        from rich.table import Table
+
+        from corpus.sources import load_sources
+
+        path = _sources_path(sources)
+        srcs = load_sources(path)
+        # The URL column only when some URL is not the plain GitHub one (keeps 80 columns).
+        show_url = any(s.url != f"https://github.com/{s.repo}.git" for s in srcs)
+        cols = ["repo", "commit", "license", "branch"] + (["url"] if show_url else [])
+        table = Table(title=f"Sources ({path})", title_justify="left")
+        for col in cols:
+            table.add_column(col, overflow="fold")
+        for s in srcs:
+            row = [s.repo, s.commit[:12], s.license, s.branch] + ([s.url] if show_url else [])
+            table.add_row(*row)
+        console.print(table)
+
+
+def sources_update(
+    ctx: typer.Context,
+    sources: Path | None = typer.Option(None, "--sources", help=SOURCES_HELP),
+    only: list[str] = typer.Option(
+        [], "--only", help="Update only this repo (owner/name or name); repeatable."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the new pins; write nothing."),
+    retries: int = typer.Option(3, "--retries", min=0, help="Retries of a failing ls-remote."),
+) -> None:
+    """Move each pin to the newest commit of its branch (`git ls-remote`) and rewrite the file."""
+    if sources is None and ctx.obj:
+        sources = ctx.obj.get("sources")
+    with user_errors():
+        from rich.markup import escape
+        from rich.table import Table
+
+        from corpus.clone import CloneEvent, branch_tip
+        from corpus.sources import load_sources, select_sources, update_pins, write_sources
+
+        path = _sources_path(sources)
+        srcs = load_sources(path)
+        chosen = {s.repo for s in select_sources(srcs, only)}
+        todo = [s for s in srcs if s.repo in chosen]
+
+        def progress(ev: CloneEvent) -> None:
+            err_console.print(f"[yellow]{escape(ev.repo)}[/]: {escape(ev.message)}")
+
+        new, report = update_pins(todo, lambda s: branch_tip(s, retries=retries, progress=progress))
+        by_repo = {s.repo: s for s in new}
+        merged = [by_repo.get(s.repo, s) for s in srcs]
+        table = Table(title=f"Pins ({path})", title_justify="left")
+        for col in ("repo", "branch", "old", "new", ""):
+            table.add_column(col, no_wrap=True)
+        for r in report:
+            table.add_row(
+                r.repo,
+                r.branch,
+                r.old[:12],
+                r.new[:12],
+                "[yellow]moved[/]" if r.changed else "[dim]unchanged[/]",
+            )
+        console.print(table)
+        moved = sum(r.changed for r in report)
+        if dry_run:
+            console.print(f"{moved} pin(s) would move; --dry-run: {path} not written.")
+        elif moved:
+            write_sources(path, merged)
+            console.print(f"{moved} pin(s) moved; wrote {path}.")
+        else:
+            console.print("All pins are at their branch tips; nothing written.")
+
+
+def clone(
+    sources: Path | None = typer.Option(None, "--sources", help=SOURCES_HELP),
+    cache_dir: Path | None = typer.Option(
+        None,
+        "--cache-dir",
+        envvar="CORPUS_CACHE_DIR",
+        help="Where clones live (default: $XDG_CACHE_HOME/rustdoc-corpus/repos).",
+    ),
+    only: list[str] = typer.Option(
+        [], "--only", help="Clone only this repo (owner/name or name); repeatable."
+    ),
+    retries: int = typer.Option(
+        3, "--retries", min=0, help="Retries of a transient network failure."
+    ),
+) -> None:
+    """Fetch each source at exactly its pinned commit into the cache (no-op when present)."""
+    with user_errors():
+        from rich.markup import escape
+        from rich.table import Table
+
+        from corpus.clone import CloneError, CloneEvent, EventKind, clone_all, default_cache_dir
+        from corpus.sources import load_sources, select_sources
+
+        srcs = select_sources(load_sources(_sources_path(sources)), only)
+        cache = cache_dir if cache_dir is not None else default_cache_dir()
+        verbose = is_interactive()
+
+        def progress(ev: CloneEvent) -> None:
+            if ev.kind is EventKind.START and verbose:
+                err_console.print(f"[{ev.index + 1}/{ev.total}] {ev.repo} …")
+            elif ev.kind in (EventKind.RETRY, EventKind.FALLBACK):
+                err_console.print(f"[yellow]{escape(ev.repo)}[/]: {escape(ev.message)}")
+
+        failure = None
+        try:
+            results = clone_all(srcs, cache, retries=retries, progress=progress)
+        except CloneError as exc:
+            failure = exc
+            results = exc.results
+        table = Table(title=f"Clones ({cache})", title_justify="left")
+        for col in ("repo", "commit", "status", "seconds"):
+            table.add_column(col, no_wrap=True, justify="right" if col == "seconds" else "left")
+        for r in results:
+            status = f"fetched ({r.method})" if r.fetched else "cached"
+            table.add_row(r.repo, r.commit[:12], status, f"{r.seconds:.2f}")
+        for f in failure.failures if failure else []:
+            table.add_row(f.repo, "", "[red]FAILED[/]", f"{f.seconds:.2f}")
+        console.print(table)
+        if failure:
+            raise failure
