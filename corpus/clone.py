@@ -640,26 +640,27 @@ def safe_read(repo_root: Path, rel_path: str) -> bytes:
 def iter_rust_files(repo_root: Path) -> list[str]:
     """Sorted POSIX relative paths of the regular ``*.rs`` files in ``repo_root``.
 
-    ``.git`` directories are skipped, directory symlinks are not followed, and a ``*.rs``
-    symlink is kept only if it resolves to a regular file inside the repository.
+    ``.git`` and cache directories (holding a ``CACHEDIR.TAG``, as Cargo's ``target/`` does)
+    are skipped; symlinks are never followed or listed: git stores a symlink as a blob holding
+    its target path, so a record at a link's path could not be checked against its blob, and
+    a link inside the repository points at a file that is listed under its real path anyway.
     """
     root = os.path.realpath(repo_root)
     found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = [d for d in dirnames if d != ".git"]
+        dirnames[:] = [
+            d
+            for d in dirnames
+            if d != ".git" and not os.path.isfile(os.path.join(dirpath, d, "CACHEDIR.TAG"))
+        ]
         for fname in filenames:
             if not fname.endswith(".rs"):
                 continue
             full = os.path.join(dirpath, fname)
             try:
                 st = os.lstat(full)
-                if stat.S_ISLNK(st.st_mode):
-                    real = os.path.realpath(full)
-                    if not _inside(real, root) or ".git" in Path(real).relative_to(root).parts:
-                        continue
-                    st = os.stat(real)
-            except (OSError, ValueError):
-                continue  # a dangling or looping link
+            except OSError:
+                continue
             if stat.S_ISREG(st.st_mode):
                 found.append(Path(os.path.relpath(full, root)).as_posix())
     return sorted(found)

@@ -446,7 +446,11 @@ def test_iter_rust_files_skips_escaping_symlinks_and_git(tmp_path: Path) -> None
     (root / "src" / "git_link.rs").symlink_to(root / ".git" / "hidden.rs")
     os.mkfifo(root / "src" / "fifo.rs")
 
-    assert iter_rust_files(root) == ["src/inner_link.rs", "src/lib.rs", "src/real.rs"]
+    assert iter_rust_files(root) == ["src/lib.rs", "src/real.rs"]
+    (root / "target").mkdir()
+    (root / "target" / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n")
+    (root / "target" / "gen.rs").write_text("fn generated() {}\n")
+    assert iter_rust_files(root) == ["src/lib.rs", "src/real.rs"]
 
 
 def test_safe_read_refuses_paths_leaving_the_repo(tmp_path: Path) -> None:

@@ -10,29 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from corpus.clone import iter_rust_files as rust_files
+from corpus.clone import safe_read
 from corpus.extract.crate import context_for
 from corpus.extract.file import extract_file_bytes
 from corpus.extract.parser import GRAMMAR_VERSION
 from corpus.schema import EXTRACTOR_VERSION, sort_key
 
 Progress = Callable[[int], None]
-
-
-def rust_files(root: Path) -> list[str]:
-    """Sorted POSIX paths (relative to ``root``) of regular `.rs` files.
-
-    Symlinks are never followed: a link could lead out of the repository.
-    """
-    root = Path(root)
-    out: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d != ".git" and d != "target")
-        for name in filenames:
-            if name.endswith(".rs"):
-                full = Path(dirpath) / name
-                if not full.is_symlink() and full.is_file():
-                    out.append(full.relative_to(root).as_posix())
-    return sorted(out)
 
 
 @dataclass(frozen=True)
@@ -47,7 +32,7 @@ class Job:
 
 
 def _run_job(job: Job) -> tuple[list[dict[str, Any]], dict[str, int], bool]:
-    data = (Path(job.root) / job.rel_path).read_bytes()
+    data = safe_read(Path(job.root), job.rel_path)
     ctx = context_for(job.root, job.rel_path, repo=job.repo, commit=job.commit, license=job.license)
     res = extract_file_bytes(data, job.rel_path, ctx)
     return res.records, dict(res.drops), res.parse_error
