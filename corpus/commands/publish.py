@@ -1,0 +1,65 @@
+"""`corpus publish [DATASET] --repo-id ORG/NAME [--private] [--tag TAG] [--force]
+[--dry-run --out DIR]`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from corpus.commands._common import ExitCode, console, existing_paths, fail, user_errors
+
+
+def register(app: typer.Typer) -> None:
+    """Add the publish command to ``app``."""
+    app.command("publish")(publish)
+
+
+def publish(
+    dataset: Path = typer.Argument(
+        Path("out/dataset"), help="Dataset folder made by `corpus build`."
+    ),
+    repo_id: str = typer.Option(
+        None, "--repo-id", help="Hub dataset repo as ORG/NAME (required unless --dry-run)."
+    ),
+    private: bool = typer.Option(False, "--private", help="Create the Hub repo as private."),
+    tag: str = typer.Option(
+        None, "--tag", help="Tag for this build (default vYYYY.MM.DD-<content hash>)."
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Publish even if falsification did not PASS (card says so)."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Stage and validate offline; upload nothing (needs --out)."
+    ),
+    out: Path = typer.Option(None, "--out", "-o", help="Where --dry-run stages the folder."),
+) -> None:
+    """Publish a built dataset to the Hugging Face Hub: card, data, reports; one tag per build.
+
+    The token comes from HF_TOKEN or `hf auth login`; HF_ENDPOINT selects another Hub.
+    """
+    existing_paths([dataset])
+    if dry_run and out is None:
+        fail("--dry-run needs --out DIR (where to stage the folder)", ExitCode.BAD_INPUT)
+    if not dry_run and not repo_id:
+        fail("--repo-id ORG/NAME is required (or use --dry-run --out DIR)", ExitCode.BAD_INPUT)
+    with user_errors():
+        if dry_run:
+            from corpus.publish import stage_dataset
+
+            staged = stage_dataset(dataset, out, force, repo_id=repo_id, tag=tag)
+            console.print(f"staged and validated [bold]{staged}[/] (nothing uploaded)")
+            return
+        from corpus.publish import publish_dataset
+
+        result = publish_dataset(dataset, repo_id, private=private, tag=tag, force=force)
+        if result.changed:
+            console.print(
+                f"published [bold]{repo_id}[/] commit {result.commit_sha} tag {result.tag}"
+            )
+        else:
+            console.print(
+                f"{repo_id} already holds this build (commit {result.commit_sha}, "
+                f"tag {result.tag}); nothing committed"
+            )
+        console.print(result.url)

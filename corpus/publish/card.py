@@ -1,0 +1,460 @@
+"""The dataset card (README.md on the Hub), rendered from what one build produced.
+
+Every number on the card comes from the build folder: row counts and licences from the parquet
+files, pins from sources.lock, extraction/filter counts from stats.json, the score from
+falsification.json. ``collect_facts`` gathers them; ``render_card`` only formats.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from corpus import __version__
+from corpus.errors import BadInputError
+from corpus.schema import ALL_FIELDS, SPLITS
+from corpus.store import DATA_DIR, FALSIFICATION_FILE, read_json, read_stats
+
+SOURCES_LOCK = "sources.lock"
+CARD_FILE = "README.md"
+PLACEHOLDER_REPO_ID = "ORG/NAME"
+
+#: SPDX licence id -> Hub licence id. An id not listed here makes the card ``license: other``.
+SPDX_TO_HUB = {
+    "MIT": "mit",
+    "Apache-2.0": "apache-2.0",
+    "Unlicense": "unlicense",
+    "BSD-2-Clause": "bsd-2-clause",
+    "BSD-3-Clause": "bsd-3-clause",
+    "ISC": "isc",
+    "MPL-2.0": "mpl-2.0",
+    "Zlib": "zlib",
+    "CC0-1.0": "cc0-1.0",
+    "BSL-1.0": "bsl-1.0",
+    "Artistic-2.0": "artistic-2.0",
+    "GPL-2.0-only": "gpl-2.0",
+    "GPL-3.0-only": "gpl-3.0",
+    "LGPL-2.1-only": "lgpl-2.1",
+    "LGPL-3.0-only": "lgpl-3.0",
+    "AGPL-3.0-only": "agpl-3.0",
+    "NCSA": "ncsa",
+    "WTFPL": "wtfpl",
+}
+_SPDX_OPERATORS = {"OR", "AND", "WITH", "(", ")"}
+# (upper bound exclusive, Hub size category): the vocabulary in datasets' size_categories.json.
+_SIZE_BOUNDS = (
+    (1_000, "n<1K"),
+    (10_000, "1K<n<10K"),
+    (100_000, "10K<n<100K"),
+    (1_000_000, "100K<n<1M"),
+    (10_000_000, "1M<n<10M"),
+    (100_000_000, "10M<n<100M"),
+    (1_000_000_000, "100M<n<1B"),
+    (10_000_000_000, "1B<n<10B"),
+    (100_000_000_000, "10B<n<100B"),
+    (1_000_000_000_000, "100B<n<1T"),
+)
+_FLAG_COLUMNS = ("is_test", "doc_unresolved", "parse_error", "redacted", "is_nested", "has_body")
+
+
+@dataclass(frozen=True)
+class RepoFacts:
+    """One pinned source repository and what the build took from it."""
+
+    repo: str
+    commit: str
+    license: str
+    files: int | None
+    extracted: int | None
+    rows: dict[str, int]  # split -> published rows
+
+    @property
+    def total(self) -> int:
+        """Published rows from this repository."""
+        return sum(self.rows.values())
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    """Everything the card states, read from one dataset folder."""
+
+    split_rows: dict[str, int]
+    split_files: dict[str, list[str]]
+    repos: list[RepoFacts]
+    licenses: list[str]  # SPDX expressions of the rows actually included
+    stats: dict[str, Any]
+    falsification: dict[str, Any] | None
+    flags: dict[str, int] = field(default_factory=dict)  # boolean column -> rows where true
+    with_doc: int = 0
+
+    @property
+    def total_rows(self) -> int:
+        """All published rows."""
+        return sum(self.split_rows.values())
+
+
+def spdx_ids(expression: str) -> list[str]:
+    """The licence ids in an SPDX expression (``MIT OR Apache-2.0`` -> [MIT, Apache-2.0])."""
+    tokens = re.findall(r"\(|\)|[^\s()]+", expression)
+    ids: list[str] = []
+    after_with = False
+    for tok in tokens:
+        if tok in _SPDX_OPERATORS:
+            after_with = tok == "WITH"
+            continue
+        if not after_with and tok not in ids:  # an exception after WITH is not a licence
+            ids.append(tok)
+        after_with = False
+    return ids
+
+
+def hub_licenses(expressions: list[str]) -> tuple[list[str], list[str]]:
+    """(Hub licence ids, SPDX ids without a Hub id) for every licence in ``expressions``."""
+    hub: list[str] = []
+    unmapped: list[str] = []
+    for expr in expressions:
+        for spdx in spdx_ids(expr):
+            target = SPDX_TO_HUB.get(spdx)
+            bucket, value = (hub, target) if target else (unmapped, spdx)
+            if value not in bucket:
+                bucket.append(value)
+    return sorted(hub), sorted(unmapped)
+
+
+def size_category(n: int) -> str:
+    """The Hub size category for ``n`` rows."""
+    for bound, name in _SIZE_BOUNDS:
+        if n < bound:
+            return name
+    return "n>1T"
+
+
+def split_of(parquet_name: str) -> str:
+    """``train-00000-of-00001.parquet`` -> ``train``; BadInputError for other names."""
+    m = re.fullmatch(r"([a-z]+)-\d{5}-of-\d{5}\.parquet", parquet_name)
+    if not m or m.group(1) not in SPLITS:
+        raise BadInputError(
+            f"{DATA_DIR}/{parquet_name}: expected <split>-NNNNN-of-NNNNN.parquet with split in "
+            f"{', '.join(SPLITS)}"
+        )
+    return m.group(1)
+
+
+def collect_facts(dataset: Path) -> CardFacts:
+    """Read the counts, pins and reports the card states from a dataset folder."""
+    import polars as pl
+
+    from corpus.sources import load_sources
+    from corpus.store import dataset_parquet_files, read_parquet
+
+    dataset = Path(dataset)
+    files = dataset_parquet_files(dataset)
+    if any(f.parent != dataset / DATA_DIR for f in files):
+        raise BadInputError(f"{dataset}: not a dataset folder (expected {DATA_DIR}/*.parquet)")
+    lock = dataset / SOURCES_LOCK
+    if not lock.is_file():
+        raise BadInputError(f"{lock}: missing; it holds the pins of this build (run corpus build)")
+    sources = load_sources(lock)
+
+    split_files: dict[str, list[str]] = {}
+    frames = []
+    for f in files:
+        split = split_of(f.name)
+        split_files.setdefault(split, []).append(f"{DATA_DIR}/{f.name}")
+        df = read_parquet(f)
+        if df.height and set(df["split"].unique().to_list()) != {split}:
+            raise BadInputError(f"{f}: holds rows whose split column is not {split!r}")
+        frames.append(df.select(["repo", "commit", "license", "split", "doc", *_FLAG_COLUMNS]))
+    rows = pl.concat(frames) if frames else pl.DataFrame()
+
+    pins = {s.repo: s for s in sources}
+    unknown = sorted(set(rows["repo"].unique().to_list()) - set(pins))
+    if unknown:
+        raise BadInputError(f"{dataset}: rows from repos not pinned in sources.lock: {unknown}")
+    for (repo, commit), _ in rows.group_by(["repo", "commit"]):
+        if commit != pins[repo].commit:
+            raise BadInputError(
+                f"{dataset}: rows of {repo} were read at {commit} but sources.lock pins "
+                f"{pins[repo].commit}; rebuild the dataset"
+            )
+
+    stats = read_stats(dataset)
+    stat_repos = stats.get("repos", {})
+    counts = rows.group_by(["repo", "split"]).len()
+    per_repo: dict[str, dict[str, int]] = {}
+    for repo, split, n in counts.iter_rows():
+        per_repo.setdefault(repo, {})[split] = n
+    repos = [
+        RepoFacts(
+            repo=s.repo,
+            commit=s.commit,
+            license=s.license,
+            files=stat_repos.get(s.repo, {}).get("files"),
+            extracted=stat_repos.get(s.repo, {}).get("records"),
+            rows={sp: per_repo.get(s.repo, {}).get(sp, 0) for sp in SPLITS},
+        )
+        for s in sources
+    ]
+    fals_path = dataset / FALSIFICATION_FILE
+    return CardFacts(
+        split_rows={sp: int((rows["split"] == sp).sum()) for sp in SPLITS if sp in split_files},
+        split_files={sp: sorted(v) for sp, v in split_files.items()},
+        repos=repos,
+        licenses=sorted(set(rows["license"].unique().to_list())),
+        stats=stats,
+        falsification=read_json(fals_path) if fals_path.is_file() else None,
+        flags={c: int(rows[c].sum()) for c in _FLAG_COLUMNS},
+        with_doc=int(rows["doc"].is_not_null().sum()),
+    )
+
+
+def verdict_of(falsification: dict[str, Any] | None) -> str:
+    """The falsification verdict, ``MISSING`` when the build was never falsified."""
+    if falsification is None:
+        return "MISSING"
+    return str(falsification.get("verdict") or "MISSING")
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+
+def card_metadata(facts: CardFacts) -> dict[str, Any]:
+    """The YAML front matter: licences, language, tasks, size, configs."""
+    hub, unmapped = hub_licenses(facts.licenses)
+    meta: dict[str, Any] = {"license": hub + (["other"] if unmapped else [])}
+    if unmapped:
+        meta["license_name"] = "-".join(u.lower() for u in unmapped)
+        meta["license_link"] = f"https://spdx.org/licenses/{unmapped[0]}.html"
+    meta |= {
+        "language": ["code", "en"],
+        "task_categories": ["text-generation", "summarization"],
+        "size_categories": [size_category(facts.total_rows)],
+        "pretty_name": "rustdoc-corpus: Rust function signatures and doc comments",
+        "tags": ["code", "rust", "documentation", "docstring-generation", "code-to-text"],
+        "configs": [
+            {
+                "config_name": "default",
+                "data_files": [
+                    {"split": sp, "path": f"{DATA_DIR}/{sp}-*.parquet"}
+                    for sp in SPLITS
+                    if sp in facts.split_files
+                ],
+            }
+        ],
+    }
+    return meta
+
+
+def _n(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else "n/a"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_card(
+    facts: CardFacts, *, repo_id: str = PLACEHOLDER_REPO_ID, tag: str, forced: bool = False
+) -> str:
+    """The whole card: YAML front matter and a markdown body."""
+    meta = yaml.safe_dump(card_metadata(facts), sort_keys=False, allow_unicode=True, width=1000)
+    body = [
+        _banner(facts) if forced else "",
+        "# rustdoc-corpus",
+        _summary(facts),
+        _loading(repo_id, tag, facts),
+        _fields_section(),
+        _sources_section(facts),
+        _filtering_section(facts),
+        _falsification_section(facts),
+        _versions_section(facts, tag),
+        _limitations_section(facts),
+        _citation_section(repo_id, tag),
+    ]
+    return "---\n" + meta + "---\n\n" + "\n\n".join(b for b in body if b).rstrip() + "\n"
+
+
+def _banner(facts: CardFacts) -> str:
+    fals = facts.falsification or {}
+    verdict = verdict_of(facts.falsification)
+    score = (
+        f"score {fals.get('score')}/{fals.get('max_score', 100)}"
+        if "score" in fals
+        else "no falsification report"
+    )
+    return (
+        f"> [!WARNING]\n> **This build did not pass falsification** (verdict {verdict}, {score}). "
+        "It was published with `--force`; read the falsification section before using it."
+    )
+
+
+def _summary(facts: CardFacts) -> str:
+    used = [r for r in facts.repos if r.total]
+    split_rows = ", ".join(f"{_n(n)} {sp}" for sp, n in facts.split_rows.items())
+    return (
+        f"Pairs of **Rust function signatures and their doc comments**, extracted with "
+        f"tree-sitter from {len(used)} open-source Rust repositories, each read at a pinned "
+        f"commit. {_n(facts.total_rows)} function items ({split_rows}); "
+        f"{_n(facts.with_doc)} of them have a doc comment. Every row carries its provenance "
+        "(repository, commit, path, byte span, permalink) and its repository's licence.\n\n"
+        "Uses: fine-tuning and evaluating models that write or summarise API documentation "
+        "(signature -> doc), code search, and studying Rust documentation conventions."
+    )
+
+
+def _loading(repo_id: str, tag: str, facts: CardFacts) -> str:
+    rows = [[sp, _n(n), ", ".join(f"`{f}`" for f in facts.split_files[sp])]
+            for sp, n in facts.split_rows.items()]  # fmt: skip
+    return (
+        "## Load it\n\n```python\nfrom datasets import load_dataset\n\n"
+        f'ds = load_dataset("{repo_id}", revision="{tag}")  # this build\n'
+        f'print(ds["train"][0]["signature"], ds["train"][0]["doc"])\n```\n\n'
+        "Without `revision=` you get the newest build (`main`). Tags can be moved; for a "
+        "pin that can never change, pass the commit SHA of a build as `revision`.\n\n"
+        + _table(["split", "rows", "files"], rows)
+    )
+
+
+def _fields_section() -> str:
+    rows = [[f"`{f.name}`", f"`{f.type_name}`", "yes" if f.nullable else "no",
+             _cell(f.description)] for f in ALL_FIELDS]  # fmt: skip
+    return "## Fields\n\n" + _table(["field", "type", "nullable", "meaning"], rows)
+
+
+def _sources_section(facts: CardFacts) -> str:
+    rows = [
+        [
+            f"[{r.repo}](https://github.com/{r.repo}/tree/{r.commit})",
+            f"`{r.commit}`",
+            _cell(r.license),
+            _n(r.files),
+            _n(r.extracted),
+            *(_n(r.rows.get(sp, 0)) for sp in SPLITS),
+            _n(r.total),
+        ]
+        for r in facts.repos
+    ]
+    hub, unmapped = hub_licenses(facts.licenses)
+    lic = ", ".join(f"`{x}`" for x in hub)
+    note = (
+        f"Licences of the included code: {', '.join(f'`{x}`' for x in facts.licenses)} "
+        f"(SPDX); on the Hub: {lic or 'none'}"
+        + (f", plus `other` for {', '.join(unmapped)}" if unmapped else "")
+        + ". Each row's `license` column carries its repository's SPDX expression; under "
+        "`A OR B` you may use the code under either licence. Keep the licence and the "
+        "`permalink` with any text you redistribute."
+    )
+    header = ["repository", "commit", "licence", "files", "extracted", *SPLITS, "published"]
+    return "## Sources\n\n" + _table(header, rows) + "\n\n" + note
+
+
+def _filtering_section(facts: CardFacts) -> str:
+    stats = facts.stats
+    drops, filters, totals = (stats.get(k, {}) for k in ("drops", "filters", "totals"))
+    rows = [["files read", _n(totals.get("files"))],
+            ["function items extracted", _n(totals.get("records"))],
+            ["... with a doc comment", _n(totals.get("documented"))]]  # fmt: skip
+    rows += [[f"file/item dropped: {k.replace('_', ' ')}", _n(v)] for k, v in sorted(drops.items())]
+    rows += [[f"filtered: {k.replace('_', ' ')}", _n(v)] for k, v in sorted(filters.items())]
+    rows += [["**published rows**", f"**{_n(facts.total_rows)}**"]]
+    flags = facts.flags
+    return (
+        "## Filtering and deduplication\n\n"
+        "Files that are not UTF-8, oversized or mostly unparsable are skipped; exact duplicates "
+        "and near duplicates (MinHash) are clustered and one representative is kept "
+        "(`dup_cluster` names it); secrets found by detect-secrets are redacted or the row is "
+        "dropped. Splits are assigned per duplicate cluster, so no cluster spans two splits.\n\n"
+        + _table(["step", "count"], rows)
+        + f"\n\nAmong the published rows: {_n(flags.get('is_test'))} test/bench/example "
+        f"functions, {_n(flags.get('redacted'))} with redacted secrets, "
+        f"{_n(flags.get('doc_unresolved'))} with a doc that could not be fully resolved, "
+        f"{_n(flags.get('parse_error'))} from files with parse errors elsewhere."
+    )
+
+
+def _falsification_section(facts: CardFacts) -> str:
+    fals = facts.falsification
+    if fals is None:
+        return "## Falsification\n\nThis build has no falsification report."
+    cats = fals.get("categories", {})
+    rows = [[c, f"{v.get('score', 'n/a')} / {v.get('max', 'n/a')}"] for c, v in cats.items()]
+    failed = [c for c in fals.get("checks", []) if not c.get("passed", True)]
+    lines = [
+        "## Falsification",
+        "",
+        f"Before publishing, the build is attacked by a suite of checks, each a hypothesis that "
+        f"could prove the data wrong. Score **{fals.get('score', 'n/a')} / "
+        f"{fals.get('max_score', 100)}**, verdict **{verdict_of(fals)}**"
+        + (f", over {_plural(len(fals['checks']), 'check')}." if fals.get("checks") else "."),
+        "",
+        _table(["category", "points"], rows) if rows else "",
+    ]
+    if failed:
+        lines += ["", "Checks that failed:", ""]
+        lines += [
+            f"- `{c.get('id')}` ({c.get('awarded', 0)}/{c.get('points', '?')} points, "
+            f"{c.get('severity', 'normal')}): {_cell(str(c.get('evidence', '')))[:300]}"
+            for c in failed
+        ]
+    lines += ["", "The full report is `falsification.json` in this repository."]
+    return "\n".join(lines)
+
+
+def _versions_section(facts: CardFacts, tag: str) -> str:
+    stats = facts.stats
+    rows = [["this build (tag)", f"`{tag}`"],
+            ["rustdoc-corpus", f"`{__version__}`"],
+            ["extractor", f"`{stats.get('extractor_version', 'n/a')}`"],
+            ["grammar", f"`{stats.get('grammar_version', 'n/a')}`"]]  # fmt: skip
+    return (
+        "## Versions\n\n"
+        "Each build is one commit on `main`, tagged `vYYYY.MM.DD-<content hash>` (the hash "
+        "covers the data files, so a tag names exactly one set of rows). `sources.lock` in this "
+        "repository lists the pins the build used and `stats.json` its counts.\n\n"
+        + _table(["component", "version"], rows)
+    )
+
+
+def _limitations_section(facts: CardFacts) -> str:
+    return (
+        "## Limitations\n\n"
+        f"- Only {len([r for r in facts.repos if r.total])} repositories: the style of their "
+        "maintainers dominates; this is not a sample of all Rust code.\n"
+        "- Doc comments are taken as written; some are terse, outdated or wrong, and nothing "
+        "checks that a doc describes what its function does.\n"
+        "- Functions generated by macros are only recovered when their body is plain Rust inside "
+        "the macro; docs built by macros or `include_str!` may be partial (`doc_unresolved`).\n"
+        "- Near-duplicate detection is approximate (MinHash); a few near copies may remain "
+        "across splits.\n"
+        "- Secret detection is heuristic; report anything sensitive and it will be removed in "
+        "the next build."
+    )
+
+
+def _citation_section(repo_id: str, tag: str) -> str:
+    m = re.match(r"v(\d{4})", tag)
+    year = m.group(1) if m else "n.d."
+    key = re.sub(r"[^a-z0-9]+", "_", repo_id.lower()).strip("_")
+    return (
+        "## Citation\n\n```bibtex\n"
+        f"@misc{{{key},\n"
+        f"  title  = {{rustdoc-corpus: Rust function signatures and doc comments}},\n"
+        f"  year   = {{{year}}},\n"
+        f"  note   = {{Hugging Face dataset {repo_id}, revision {tag}}},\n"
+        f"  url    = {{https://huggingface.co/datasets/{repo_id}}}\n"
+        "}\n```"
+    )

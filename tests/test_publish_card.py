@@ -1,0 +1,205 @@
+"""The dataset card and the staged folder: rendered from the build, validated offline."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from corpus.errors import BadInputError, CorpusError, ExitCode
+from corpus.publish import build_tag, content_hash, parse_build_tag, stage_dataset
+from corpus.publish.card import hub_licenses, size_category, spdx_ids
+from corpus.publish.validate import card_errors, check_card, parse_card_metadata, vocabularies
+from corpus.schema import ALL_FIELDS
+from corpus.store import read_records
+from tests.hub_fixtures import REPO_ID, hf_env, hub, make_build, run_cli
+from tests.hub_server import HubServer
+
+__all__ = ["hub"]
+
+
+@pytest.fixture(scope="module")
+def staged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    root = tmp_path_factory.mktemp("card")
+    ds = make_build(root / "ds", 45)
+    out = stage_dataset(ds, root / "stage", repo_id=REPO_ID, tag="v2026.11.21-abc")
+    return ds, out, (out / "README.md").read_text()
+
+
+def test_staged_folder_has_exactly_the_build(staged: tuple[Path, Path, str]) -> None:
+    ds, out, _ = staged
+    names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    data = sorted(p.relative_to(ds).as_posix() for p in (ds / "data").glob("*.parquet"))
+    assert names == sorted([*data, "README.md", "falsification.json", "stats.json", "sources.lock"])
+    for rel in [*data, "falsification.json", "stats.json", "sources.lock"]:
+        assert (out / rel).read_bytes() == (ds / rel).read_bytes()
+    assert content_hash(out) == content_hash(ds)
+
+
+def test_card_metadata_comes_from_the_build(staged: tuple[Path, Path, str]) -> None:
+    _, _, card = staged
+    meta = parse_card_metadata(card)
+    assert meta["license"] == ["apache-2.0", "mit", "unlicense"]  # every licence included
+    assert meta["language"] == ["code", "en"]
+    assert meta["size_categories"] == ["n<1K"]
+    assert meta["configs"][0]["data_files"] == [
+        {"split": s, "path": f"data/{s}-*.parquet"} for s in ("train", "validation", "test")
+    ]
+    assert card_errors(card) == []
+
+
+def test_card_body_numbers_match_the_build(staged: tuple[Path, Path, str]) -> None:
+    ds, _, card = staged
+    stats = json.loads((ds / "stats.json").read_text())
+    for f in ALL_FIELDS:  # the field table is generated from the schema
+        assert f"| `{f.name}` | `{f.type_name}` |" in card
+    assert 'load_dataset("rustdoc/rustdoc-corpus", revision="v2026.11.21-abc")' in card
+    df = read_records(ds)
+    for repo, commit, files, extracted in (("acme/widgets", "a" * 40, 7, 90),
+                                           ("other/thing", "b" * 40, 3, 45)):  # fmt: skip
+        rows = df.filter(df["repo"] == repo)
+        per = [str((rows["split"] == s).sum()) for s in ("train", "validation", "test")]
+        lic = rows["license"][0]
+        cells = [f"`{commit}`", lic, str(files), str(extracted), *per, str(rows.height)]
+        assert "| " + " | ".join(cells) + " |" in card
+    for split in ("train", "validation", "test"):
+        assert f"| {split} | {(df['split'] == split).sum()} |" in card
+    assert f"| filtered: exact duplicate | {stats['filters']['exact_duplicate']} |" in card
+    assert "Score **97 / 100**, verdict **PASS**" in card
+    assert "| provenance | 20 / 20 |" in card and "| content | 57 / 60 |" in card
+    assert "`content.docs_not_empty`" in card
+    assert "[!WARNING]" not in card
+
+
+def test_unmapped_licence_becomes_other_with_name_and_link(tmp_path: Path) -> None:
+    ds = make_build(tmp_path / "ds", 9, extra_licenses={"other/thing": "BlueOak-1.0.0"})
+    out = stage_dataset(ds, tmp_path / "stage", check_load=False)
+    meta = parse_card_metadata((out / "README.md").read_text())
+    assert meta["license"] == ["apache-2.0", "mit", "other"]
+    assert meta["license_name"] == "blueoak-1.0.0"
+    assert meta["license_link"] == "https://spdx.org/licenses/BlueOak-1.0.0.html"
+
+
+@given(st.integers(min_value=0, max_value=10**13))
+def test_size_category_is_in_datasets_vocabulary_and_contains_n(n: int) -> None:
+    cat = size_category(n)
+    assert cat in vocabularies()["size_categories"]
+    lo, hi = _bounds(cat)
+    assert lo <= n < hi
+
+
+def _bounds(cat: str) -> tuple[float, float]:
+    units = {"K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}
+    num = [int(x[:-1]) * units[x[-1]] for x in re.findall(r"\d+[KMBT]", cat)]
+    if cat.startswith("n<"):
+        return 0, num[0]
+    if cat.startswith("n>"):
+        return num[0], float("inf")
+    return num[0], num[1]
+
+
+_IDS = st.sampled_from(["MIT", "Apache-2.0", "Unlicense", "BSD-3-Clause", "Zlib", "Foo-1.0"])
+
+
+@given(st.lists(_IDS, min_size=1, max_size=4), st.sampled_from([" OR ", " AND "]))
+def test_every_spdx_id_is_on_the_card_as_hub_id_or_other(ids: list[str], op: str) -> None:
+    expr = op.join(ids)
+    assert spdx_ids(f"({expr}) WITH LLVM-exception") == list(dict.fromkeys(ids))
+    hub_ids, unmapped = hub_licenses([expr])
+    assert set(unmapped) == {i for i in ids if i == "Foo-1.0"}
+    assert len(hub_ids) + len(unmapped) == len(set(ids))
+    assert set(hub_ids) <= vocabularies()["license"]
+
+
+def _with_meta(card: str, edit: str) -> str:
+    return card.replace("---\n", "---\n" + edit, 1)
+
+
+def test_validation_catches_bad_values_and_duplicate_keys(staged: tuple[Path, Path, str]) -> None:
+    _, out, card = staged
+    bad_size = card.replace("- n<1K", "- 1K<n<5K")
+    assert any("size_categories: '1K<n<5K'" in e for e in card_errors(bad_size))
+    dup = _with_meta(card, "pretty_name: twice\n")
+    with pytest.raises(BadInputError, match="duplicate key 'pretty_name'"):
+        check_card(dup)
+    nested_dup = card.replace("- split: train\n", "- split: train\n    split: test\n", 1)
+    assert any("duplicate key 'split'" in e for e in card_errors(nested_dup))
+    assert any("language: 'rust'" in e for e in card_errors(card.replace("- en", "- rust")))
+    assert any("task_categories" in e for e in card_errors(card.replace("- summarization", "- x")))
+    assert any("license: 'MIT'" in e for e in card_errors(card.replace("- mit", "- MIT")))
+    no_name = _with_meta(card, "").replace("- unlicense", "- other")
+    assert any("license_name" in e for e in card_errors(no_name))
+    bad_split = card.replace("split: validation", "split: valid-ation")
+    assert any(e.startswith("configs") for e in card_errors(bad_split))
+    missing_files = card.replace("data/test-*.parquet", "data/tests-*.parquet")
+    assert any("matches no file" in e for e in card_errors(missing_files, out))
+    assert card_errors(card, out) == []
+
+
+def test_stage_refuses_unpassed_builds_unless_forced(tmp_path: Path) -> None:
+    for verdict in ("FAIL", "WARN", None):
+        ds = make_build(tmp_path / f"ds-{verdict}", 6, verdict=verdict, score=60)
+        with pytest.raises(CorpusError, match="did not pass") as err:
+            stage_dataset(ds, tmp_path / f"out-{verdict}")
+        assert err.value.exit_code == ExitCode.FAILURE
+        assert not (tmp_path / f"out-{verdict}").exists()
+        out = stage_dataset(ds, tmp_path / f"out-{verdict}", force=True, check_load=False)
+        _, body = (out / "README.md").read_text().split("---\n", 2)[1:]
+        first = body.lstrip().split("\n\n")[0]
+        assert first.startswith("> [!WARNING]") and (verdict or "MISSING") in first
+
+
+def test_stage_errors_are_clear_and_lose_nothing(tmp_path: Path) -> None:
+    ds = make_build(tmp_path / "ds", 6)
+    keep = tmp_path / "mine"
+    keep.mkdir()
+    (keep / "notes.txt").write_text("precious")
+    with pytest.raises(BadInputError, match="not a staged dataset"):
+        stage_dataset(ds, keep)
+    assert (keep / "notes.txt").read_text() == "precious"
+    (ds / "sources.lock").write_text((ds / "sources.lock").read_text().replace("a" * 40, "c" * 40))
+    with pytest.raises(BadInputError, match=r"read at a{40} but sources\.lock pins c{40}"):
+        stage_dataset(ds, tmp_path / "out")
+    (ds / "sources.lock").unlink()
+    with pytest.raises(BadInputError, match=r"sources\.lock: missing"):
+        stage_dataset(ds, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_dry_run_cli_stages_and_validates_without_network(hub: HubServer, tmp_path: Path) -> None:
+    ds = make_build(tmp_path / "ds", 12)
+    env = hf_env(hub, tmp_path / "hf-home")
+    out = tmp_path / "staged"
+    proc = run_cli(
+        ["publish", str(ds), "--repo-id", REPO_ID, "--dry-run", "--out", str(out)], env, tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "nothing uploaded" in proc.stdout
+    assert hub.state.requests == []
+    meta = yaml.safe_load((out / "README.md").read_text().split("---\n")[1])
+    assert meta["pretty_name"]
+    # Rerun replaces the earlier staging; a FAIL build is refused with exit 1 and no traceback.
+    again = run_cli(["publish", str(ds), "--dry-run", "--out", str(out)], env, tmp_path)
+    assert again.returncode == 0, again.stderr
+    bad = make_build(tmp_path / "bad", 6, verdict="FAIL", score=50)
+    refused = run_cli(
+        ["publish", str(bad), "--dry-run", "--out", str(tmp_path / "x")], env, tmp_path
+    )
+    assert refused.returncode == ExitCode.FAILURE and "--force" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    missing = run_cli(["publish", str(ds)], env, tmp_path)
+    assert missing.returncode == ExitCode.BAD_INPUT and "--repo-id" in missing.stderr
+
+
+@given(st.dates(), st.text("0123456789abcdef", min_size=64, max_size=64))
+def test_build_tag_round_trips(day: date, chash: str) -> None:
+    tag = build_tag(chash, day)
+    parsed = parse_build_tag(tag, "c" * 40)
+    assert parsed is not None and (parsed.day, parsed.short_hash) == (day, chash[:12])
+    assert parse_build_tag(tag + ".3") is not None and parse_build_tag(tag + "x") is None
