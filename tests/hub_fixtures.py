@@ -40,13 +40,9 @@ def hub(tmp_path: Path) -> Iterator[HubServer]:
 @pytest.fixture
 def hub_env(hub: HubServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> HubServer:
     """Point huggingface_hub at ``hub`` with a fresh HF_HOME, LFS uploads, and hub.token."""
-    from huggingface_hub import constants
-
     for key, value in hf_env(hub, tmp_path / "hf-home").items():
         monkeypatch.setenv(key, value)
-    # huggingface_hub reads HF_HUB_DISABLE_XET once, at import; in a long test process it was
-    # imported before this fixture ran, so apply the same setting to the value it read.
-    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)
+    # HF_HUB_DISABLE_XET is read once, at import: tests/conftest.py sets it for the process.
     return hub
 
 

@@ -1,0 +1,255 @@
+"""Filtering, search, loading and summary logic of the TUI: plain polars, no Textual."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from corpus.errors import BadInputError
+from corpus.schema import CONTAINER_KINDS, RECORD_SCHEMA, SPLITS
+from corpus.store import FALSIFICATION_FILE, write_json, write_parquet
+from tests.tui_fixtures import (
+    MARKUP_DOC,
+    REPOS,
+    falsification_report,
+    make_tui_dataset,
+    varied_records,
+)
+from tui.data import load_corpus, parse_falsification, prepare_frame
+from tui.filters import ANY_CHECK, Filters, SearchError, apply_filters, choices
+from tui.summary import summarise
+
+RECORDS = varied_records(60)
+REPORT = parse_falsification(falsification_report(RECORDS))
+FRAME = prepare_frame(pl.DataFrame(RECORDS, schema=pl.Schema(RECORD_SCHEMA)), REPORT)
+FAILED = {c.id: set(c.offending_ids) for c in REPORT.failed}
+
+
+def ids(frame: pl.DataFrame) -> list[str]:
+    return frame.get_column("id").to_list()
+
+
+def oracle(rec: dict[str, Any], f: Filters) -> bool:
+    """A plain-Python reading of each filter, to check the polars one against."""
+    failed = {cid for cid, offending in FAILED.items() if rec["id"] in offending}
+    hay = "\n".join([rec["name"], rec["path"], rec["qualified_path"], rec["doc"] or ""])
+    return all(
+        [
+            f.repo is None or rec["repo"] == f.repo,
+            f.container_kind is None or rec["container_kind"] == f.container_kind,
+            f.visibility is None or (rec["visibility"] or "-") == f.visibility,
+            f.split is None or rec["split"] == f.split,
+            f.has_examples is None or ("Examples" in rec["doc_sections"]) == f.has_examples,
+            f.is_test is None or rec["is_test"] == f.is_test,
+            f.macro_origin is None or rec["origin"].startswith("macro:") == f.macro_origin,
+            f.fails_check is None
+            or (bool(failed) if f.fails_check == ANY_CHECK else f.fails_check in failed),
+            not f.search
+            or (
+                re.search(f.search, hay, re.I | re.M) is not None
+                if f.regex
+                else f.search.lower() in hay.lower()
+            ),
+        ]
+    )
+
+
+def maybe(values: Any) -> st.SearchStrategy[Any]:
+    return st.one_of(st.none(), st.sampled_from(values))
+
+
+filters_st = st.builds(
+    Filters,
+    repo=maybe([*REPOS, "nobody/none"]),
+    container_kind=maybe(CONTAINER_KINDS),
+    visibility=maybe(["pub", "pub(crate)", "-"]),
+    split=maybe(SPLITS),
+    has_examples=maybe([True, False]),
+    is_test=maybe([True, False]),
+    macro_origin=maybe([True, False]),
+    fails_check=maybe([ANY_CHECK, *FAILED, "no.such_check"]),
+    search=st.text(alphabet="func_1234 ADSTOmx.`[/]", max_size=6),
+    regex=st.just(False),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(filters_st)
+def test_filters_match_a_plain_python_oracle(f: Filters) -> None:
+    expected = [r["id"] for r in RECORDS if oracle(r, f)]
+    # The frame is in the dataset's stable order; the oracle runs over the same order.
+    assert sorted(ids(apply_filters(FRAME, f))) == sorted(expected)
+
+
+@settings(max_examples=100, deadline=None)
+@given(filters_st)
+def test_combining_filters_is_the_intersection_of_each(f: Filters) -> None:
+    combined = set(ids(apply_filters(FRAME, f)))
+    each = [set(ids(apply_filters(FRAME, part))) for part in f.parts()]
+    assert combined == set.intersection(set(ids(FRAME)), *each)
+
+
+@settings(max_examples=100, deadline=None)
+@given(filters_st, filters_st)
+def test_filters_commute_and_keep_row_order(a: Filters, b: Filters) -> None:
+    ab = apply_filters(apply_filters(FRAME, a), b)
+    ba = apply_filters(apply_filters(FRAME, b), a)
+    assert ids(ab) == ids(ba)
+    order = {rid: n for n, rid in enumerate(ids(FRAME))}
+    assert [order[i] for i in ids(ab)] == sorted(order[i] for i in ids(ab))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet="func_1234 adsxTO", max_size=8))
+def test_plain_search_is_case_insensitive_and_equals_escaped_regex(q: str) -> None:
+    plain = ids(apply_filters(FRAME, Filters(search=q)))
+    assert plain == ids(apply_filters(FRAME, Filters(search=q.upper())))
+    assert plain == ids(apply_filters(FRAME, Filters(search=re.escape(q), regex=True)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet="func_12 ads", max_size=5), st.text(alphabet="func_12 ads", max_size=3))
+def test_longer_plain_query_never_matches_more(q: str, more: str) -> None:
+    assert set(ids(apply_filters(FRAME, Filters(search=q + more)))) <= set(
+        ids(apply_filters(FRAME, Filters(search=q)))
+    )
+
+
+def test_search_covers_name_path_and_doc() -> None:
+    assert ids(apply_filters(FRAME, Filters(search="FUNC_42"))) == [RECORDS[42]["id"]]
+    assert len(ids(apply_filters(FRAME, Filters(search="src/mod_3.rs")))) == len(
+        [r for r in RECORDS if r["path"] == "src/mod_3.rs"]
+    )
+    assert ids(apply_filters(FRAME, Filters(search="[/]"))) == [RECORDS[1]["id"]]
+    assert ids(apply_filters(FRAME, Filters(search=r"^func_4\d$", regex=True))) == [
+        r["id"] for r in RECORDS if re.fullmatch(r"func_4\d", r["name"])
+    ]
+
+
+@pytest.mark.parametrize("pattern", ["(", "[a-", "func_(?P<x", "*"])
+def test_invalid_regex_raises_search_error_with_reason(pattern: str) -> None:
+    with pytest.raises(SearchError, match="invalid regex") as info:
+        apply_filters(FRAME, Filters(search=pattern, regex=True))
+    assert isinstance(info.value, BadInputError)
+    # The same text as a plain search is fine.
+    apply_filters(FRAME, Filters(search=pattern))
+
+
+def test_fails_check_filter_uses_offending_ids() -> None:
+    syntax = apply_filters(FRAME, Filters(fails_check="syntax.signature_parses"))
+    assert ids(syntax) == [r["id"] for r in RECORDS[2:5]]
+    anyfail = apply_filters(FRAME, Filters(fails_check=ANY_CHECK))
+    assert ids(anyfail) == [r["id"] for r in RECORDS[2:5]]  # record 3 is in both checks
+    passed = apply_filters(FRAME, Filters(fails_check="integrity.ids_unique"))
+    assert passed.height == 0  # a passing check offends nobody
+
+
+def test_parts_and_only() -> None:
+    f = Filters(repo="clap-rs/clap", search="x", regex=True, is_test=False)
+    assert {p for p in f.parts()} == {
+        Filters(repo="clap-rs/clap"),
+        Filters(search="x", regex=True),
+        Filters(is_test=False),
+    }
+    assert Filters().parts() == []
+    assert apply_filters(FRAME, Filters()).equals(FRAME)
+
+
+def test_choices_are_sorted_distinct_values() -> None:
+    assert choices(FRAME, "repo") == sorted(REPOS)
+    assert choices(FRAME, "vis") == ["-", "pub", "pub(crate)"]
+    assert choices(FRAME.clear(), "repo") == []
+
+
+def test_prepared_columns() -> None:
+    row = FRAME.row(1, named=True)
+    assert row["summary"] == MARKUP_DOC.split("\n\n")[0]
+    assert row["location"] == f"{RECORDS[1]['path']}:{RECORDS[1]['start_line']}"
+    flags = dict(zip(ids(FRAME), FRAME.get_column("flags").to_list(), strict=True))
+    assert flags[RECORDS[0]["id"]] == "ETMUA"  # 0 is a multiple of 4, 9, 11, 13 and 5
+    assert flags[RECORDS[3]["id"]] == "!"
+    assert flags[RECORDS[7]["id"]] == ""
+
+
+def test_summary_counts() -> None:
+    s = summarise(FRAME)
+    assert sum(n for _, n in s.per_repo) == len(RECORDS)
+    assert dict(s.per_repo) == {r: 20 for r in REPOS}
+    assert [k for k, _ in s.per_split] == list(SPLITS)
+    assert sum(n for _, n in s.per_split) == len(RECORDS)
+    assert sum(n for _, n in s.doc_lengths) == s.documented == len(RECORDS)
+    assert s.per_kind == sorted(s.per_kind, key=lambda kv: (-kv[1], kv[0]))
+
+
+# -- loading ----------------------------------------------------------------------------------
+
+
+def test_load_corpus_reads_records_stats_and_report(tmp_path: Path) -> None:
+    corpus = load_corpus(make_tui_dataset(tmp_path, 30))
+    records = varied_records(30)
+    assert corpus.frame.height == 30
+    assert corpus.name == "demo"
+    assert corpus.falsification is not None and corpus.falsification.score == 93
+    assert [c.id for c in corpus.falsification.failed] == [
+        "syntax.signature_parses",
+        "semantics.params_documented",
+    ]
+    rec = corpus.record(records[3]["id"])
+    assert rec is not None
+    assert rec["failed_checks"] == ["syntax.signature_parses", "semantics.params_documented"]
+    assert corpus.record("0" * 64) is None
+
+
+def test_load_without_report(tmp_path: Path) -> None:
+    corpus = load_corpus(make_tui_dataset(tmp_path, 5, report=False))
+    assert corpus.falsification is None
+    assert corpus.frame.get_column("failed_checks").list.len().sum() == 0
+
+
+def test_missing_dataset_is_bad_input(tmp_path: Path) -> None:
+    with pytest.raises(BadInputError, match="no such file"):
+        load_corpus(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BadInputError, match="no dataset here"):
+        load_corpus(tmp_path / "empty")
+
+
+def test_corrupt_parquet_is_bad_input(tmp_path: Path) -> None:
+    ds = make_tui_dataset(tmp_path, 10)
+    (ds / "data" / "train-00000-of-00001.parquet").write_bytes(b"PAR1 this is not parquet")
+    with pytest.raises(BadInputError, match="not a readable parquet file"):
+        load_corpus(ds)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "expected a JSON object"),
+        ('{"checks": [{"points": 1}]}', "needs an id"),
+    ],
+)
+def test_corrupt_report_is_bad_input(tmp_path: Path, content: str, message: str) -> None:
+    ds = make_tui_dataset(tmp_path, 5)
+    (ds / FALSIFICATION_FILE).write_text(content)
+    with pytest.raises(BadInputError, match=message):
+        load_corpus(ds)
+
+
+def test_report_with_missing_keys_is_tolerated(tmp_path: Path) -> None:
+    ds = make_tui_dataset(tmp_path, 5)
+    write_json(ds / FALSIFICATION_FILE, {"checks": [{"id": "quality.x", "passed": False}]})
+    report = load_corpus(ds).falsification
+    assert report is not None and report.score is None and report.failed[0].category == "quality"
+
+
+def test_empty_table_loads_as_empty_corpus(tmp_path: Path) -> None:
+    ds = tmp_path / "empty"
+    write_parquet(ds / "data" / "train-00000-of-00001.parquet", RECORD_SCHEMA.empty_table())
+    assert load_corpus(ds).frame.height == 0

@@ -1,0 +1,1 @@
+"""A Textual TUI to browse, search and audit the corpus (`corpus tui DATASET`)."""

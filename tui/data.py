@@ -1,0 +1,213 @@
+"""Loading a dataset for the TUI: records plus the derived columns the screens show.
+
+No Textual here: this module is plain polars so it can be tested (and benchmarked) alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from corpus.errors import BadInputError
+from corpus.store import FALSIFICATION_FILE, read_json, read_records, read_stats
+
+#: Columns of the records table, in display order, with their header labels.
+TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("repo", "Repo"),
+    ("location", "Path:line"),
+    ("qualified_path", "Qualified name"),
+    ("container_kind", "Kind"),
+    ("vis", "Vis"),
+    ("summary", "Doc summary"),
+    ("flags", "Flags"),
+)
+
+#: One letter per flag in the Flags column (also listed in the help screen).
+FLAG_LEGEND: tuple[tuple[str, str], ...] = (
+    ("E", "doc has an Examples section"),
+    ("T", "test, bench or example function"),
+    ("M", "recovered from a macro body"),
+    ("U", "unsafe"),
+    ("A", "async"),
+    ("R", "secrets redacted"),
+    ("!", "fails a falsification check"),
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One falsification check as the report records it."""
+
+    id: str
+    category: str
+    points: int
+    awarded: int
+    passed: bool
+    severity: str
+    hypothesis: str
+    evidence: str
+    offending_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Falsification:
+    """The falsification report beside a dataset (falsification.json)."""
+
+    score: int | None
+    max_score: int
+    verdict: str
+    categories: dict[str, tuple[int, int]]
+    checks: tuple[Check, ...]
+
+    @property
+    def failed(self) -> tuple[Check, ...]:
+        """The checks that did not pass, in report order."""
+        return tuple(c for c in self.checks if not c.passed)
+
+    def check(self, check_id: str) -> Check | None:
+        """The check with ``check_id``, if the report has it."""
+        return next((c for c in self.checks if c.id == check_id), None)
+
+
+@dataclass
+class Corpus:
+    """Everything the TUI shows about one dataset."""
+
+    path: Path
+    frame: pl.DataFrame
+    stats: dict[str, Any] = field(default_factory=dict)
+    falsification: Falsification | None = None
+
+    @property
+    def name(self) -> str:
+        """The dataset's folder (or file) name: shown instead of the full, machine-specific path."""
+        return self.path.name or str(self.path)
+
+    def record(self, row_id: str) -> dict[str, Any] | None:
+        """The full record with id ``row_id`` (None if there is none)."""
+        hit = self.frame.filter(pl.col("id") == row_id)
+        return hit.row(0, named=True) if hit.height else None
+
+
+def _int(value: Any, default: int = 0) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def parse_falsification(obj: Any, source: str = FALSIFICATION_FILE) -> Falsification:
+    """A falsification report from its JSON; missing keys are tolerated, a wrong shape is not."""
+    if not isinstance(obj, dict):
+        raise BadInputError(f"{source}: expected a JSON object with score and checks")
+    checks = []
+    for raw in obj.get("checks") or []:
+        if not isinstance(raw, dict) or "id" not in raw:
+            raise BadInputError(f"{source}: every entry of checks needs an id")
+        checks.append(
+            Check(
+                id=str(raw["id"]),
+                category=str(raw.get("category") or raw["id"].split(".")[0]),
+                points=_int(raw.get("points")),
+                awarded=_int(raw.get("awarded")),
+                passed=bool(raw.get("passed", True)),
+                severity=str(raw.get("severity") or "normal"),
+                hypothesis=str(raw.get("hypothesis") or ""),
+                evidence=str(raw.get("evidence") or ""),
+                offending_ids=tuple(str(i) for i in raw.get("offending_ids") or ()),
+            )
+        )
+    categories = {
+        str(name): (_int(v.get("score")), _int(v.get("max")))
+        for name, v in (obj.get("categories") or {}).items()
+        if isinstance(v, dict)
+    }
+    score = obj.get("score")
+    return Falsification(
+        score=_int(score) if score is not None else None,
+        max_score=_int(obj.get("max_score"), 100),
+        verdict=str(obj.get("verdict") or "?"),
+        categories=categories,
+        checks=tuple(checks),
+    )
+
+
+def failed_checks_by_record(report: Falsification | None) -> dict[str, list[str]]:
+    """Record id -> ids of the failed checks that name it as offending."""
+    out: dict[str, list[str]] = {}
+    for check in report.failed if report else ():
+        for rid in check.offending_ids:
+            out.setdefault(rid, []).append(check.id)
+    return out
+
+
+def _flags_expr() -> pl.Expr:
+    parts = [
+        pl.when(pl.col("doc_sections").list.contains("Examples")).then(pl.lit("E")),
+        pl.when(pl.col("is_test")).then(pl.lit("T")),
+        pl.when(pl.col("origin").str.starts_with("macro:")).then(pl.lit("M")),
+        pl.when(pl.col("is_unsafe")).then(pl.lit("U")),
+        pl.when(pl.col("is_async")).then(pl.lit("A")),
+        pl.when(pl.col("redacted")).then(pl.lit("R")),
+        pl.when(pl.col("failed_checks").list.len() > 0).then(pl.lit("!")),
+    ]
+    return pl.concat_str([p.otherwise(pl.lit("")) for p in parts]).alias("flags")
+
+
+def prepare_frame(records: pl.DataFrame, report: Falsification | None = None) -> pl.DataFrame:
+    """Records plus the derived columns the TUI filters, searches and displays.
+
+    Derived once at load so that a keystroke only runs a filter over ready columns.
+    """
+    failed = failed_checks_by_record(report)
+    ids = records.get_column("id").to_list()
+    failed_col = pl.Series(
+        "failed_checks", [failed.get(i, []) for i in ids], dtype=pl.List(pl.String)
+    )
+    df = records.with_columns(failed_col)
+    # Build columns absent from an extract-only table still need a value to filter on.
+    for name, value in (("split", None), ("dup_cluster", None), ("redacted", False)):
+        if name not in df.columns:
+            df = df.with_columns(pl.lit(value).alias(name))
+    return df.with_columns(
+        pl.format("{}:{}", pl.col("path"), pl.col("start_line")).alias("location"),
+        pl.col("visibility").fill_null("-").alias("vis"),
+        # One line, no newlines: the table shows it as a single row.
+        pl.col("doc_summary").fill_null("").str.replace_all(r"\s+", " ").alias("summary"),
+        _flags_expr(),
+        # The search haystack, lower-cased once: name, path, qualified name, doc.
+        pl.concat_str(
+            [
+                pl.col("name"),
+                pl.col("path"),
+                pl.col("qualified_path"),
+                pl.col("doc").fill_null(""),
+            ],
+            separator="\n",
+        )
+        .str.to_lowercase()
+        .alias("haystack"),
+    )
+
+
+def load_corpus(path: Path) -> Corpus:
+    """Read a dataset path (dir or parquet file) and its reports, ready for the screens.
+
+    Raises BadInputError with an actionable message when the path is missing or corrupt.
+    """
+    path = Path(path)
+    records = read_records(path)
+    base = path.parent if path.is_file() else path
+    report = None
+    fals_file = base / FALSIFICATION_FILE
+    if fals_file.exists():
+        report = parse_falsification(read_json(fals_file), str(fals_file))
+    stats = read_stats(path)
+    if not isinstance(stats, dict):
+        raise BadInputError(f"{base / 'stats.json'}: expected a JSON object")
+    return Corpus(
+        path=path, frame=prepare_frame(records, report), stats=stats, falsification=report
+    )

@@ -1,0 +1,1 @@
+"""Screens of the corpus TUI: records, detail, stats, falsification, help, message."""
