@@ -1,0 +1,209 @@
+"""`corpus build` end to end on real git repos fetched through an insteadOf rule."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from corpus.cli import app
+from corpus.schema import SPLITS
+from corpus.sources import load_sources
+from corpus.store import read_json, read_records, write_json
+from pipelines.build import BUILD_REPORT_FILE, shard_paths
+from tests.build_fixtures import Fixture, make_fixture
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def fx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Fixture:
+    fixture = make_fixture(tmp_path / "fx")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(fixture.gitconfig))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    return fixture
+
+
+def _build(fx: Fixture, out: Path, cache: Path, *extra: str) -> tuple[int, str]:
+    args = ["build", "--sources", str(fx.sources_file), "--out", str(out)]
+    res = runner.invoke(app, [*args, "--cache-dir", str(cache), "-j", "1", *extra])
+    return res.exit_code, res.output
+
+
+def _verdict_exit(out: Path) -> tuple[str, int]:
+    cand = json.loads((out / BUILD_REPORT_FILE).read_text())["stages"]["filter_split"]["key"]
+    verdict = read_json(out / "builds" / cand / "dataset" / "falsification.json")["verdict"]
+    return verdict, {"PASS": 0, "WARN": 3, "FAIL": 1}[verdict]
+
+
+def _candidate(out: Path) -> Path:
+    key = read_json(out / BUILD_REPORT_FILE)["stages"]["filter_split"]["key"]
+    return out / "builds" / key / "dataset"
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    """Every deterministic output file (stats.json without its timings)."""
+    files = {}
+    for p in sorted(out.rglob("*")):
+        rel = p.relative_to(out).as_posix()
+        if not p.is_file() or rel in {"build_config.json", BUILD_REPORT_FILE}:
+            continue
+        if p.name == "stats.json":
+            stats = json.loads(p.read_text())
+            stats.pop("timings", None)
+            files[rel] = json.dumps(stats, sort_keys=True).encode()
+        elif p.name in {"falsification.json", "falsification.md"}:
+            continue  # carries its own run time
+        else:
+            files[rel] = p.read_bytes()
+    return files
+
+
+def test_build_end_to_end_then_a_rerun_is_a_no_op(fx: Fixture, tmp_path: Path) -> None:
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    code, output = _build(fx, out, cache, "--write-rejects")
+    verdict, expected = _verdict_exit(out)
+    assert code == expected, output
+    cand = _candidate(out)
+    recs = read_records(cand)
+    stats = read_json(cand / "stats.json")
+    # Published: documented, not tests, one per cluster; secrets redacted.
+    assert recs.height == stats["totals"]["published"] > 0
+    assert recs["doc"].null_count() == 0 and not recs["is_test"].any()
+    assert (recs["dup_cluster"] == recs["id"]).all()
+    redacted = recs.filter(pl.col("redacted"))
+    assert redacted["name"].to_list() == ["connect"]
+    assert "AKIA" not in redacted["doc"][0] and "<REDACTED>" in redacted["doc"][0]
+    f = stats["filters"]
+    assert (f["secret_redacted"], f["near_duplicate"], f["test_excluded"]) == (1, 1, 1)
+    # beta repeats alpha's lib.rs: every documented alpha function has an exact twin in beta.
+    assert f["exact_duplicate"] == 5
+    assert sum(stats["splits"][s] for s in SPLITS) == recs.height
+    assert set(stats["splits"]["per_repo"]) == {"acme/alpha", "acme/beta"}
+    assert load_sources(cand / "sources.lock") == fx.sources
+    rejects = pl.read_parquet(out / "rejects.parquet")
+    assert rejects.height == sum(f.values()) - f["secret_redacted"]
+    assert set(rejects["reason"]) == {
+        "exact_duplicate",
+        "near_duplicate",
+        "test_excluded",
+        "undocumented",
+    }
+    assert read_json(out / "build_config.json")["include_tests"] is False
+    if verdict != "FAIL":
+        assert (out / "dataset" / "data" / "train-00000-of-00001.parquet").is_file()
+    else:
+        assert "falsification FAIL" in output and not (out / "dataset").exists()
+
+    markers = {s.repo: shard_paths(out, s)["marker"].stat().st_mtime_ns for s in fx.sources}
+    before = _outputs(out)
+    code2, output2 = _build(fx, out, cache, "--write-rejects")
+    assert code2 == code, output2
+    report = read_json(out / BUILD_REPORT_FILE)["stages"]
+    assert report["clone_extract"]["ran"] == []
+    assert sorted(report["clone_extract"]["skipped"]) == ["acme/alpha", "acme/beta"]
+    assert report["filter_split"]["ran"] is False and report["falsify"]["ran"] is False
+    assert {s.repo: shard_paths(out, s)["marker"].stat().st_mtime_ns for s in fx.sources} == (
+        markers
+    )
+    assert _outputs(out) == before
+
+
+def test_two_builds_in_fresh_dirs_are_byte_identical(fx: Fixture, tmp_path: Path) -> None:
+    outs = []
+    for i in (1, 2):
+        out = tmp_path / f"out{i}"
+        _build(fx, out, tmp_path / f"cache{i}")
+        outs.append(_outputs(out))
+    assert outs[0] == outs[1]
+    assert any(k.endswith("train-00000-of-00001.parquet") for k in outs[0])
+
+
+def test_include_tests_keeps_them_flagged_and_changes_the_key(fx: Fixture, tmp_path: Path) -> None:
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    _build(fx, out, cache)
+    first = _candidate(out)
+    _build(fx, out, cache, "--include-tests")
+    second = _candidate(out)
+    assert first != second
+    report = read_json(out / BUILD_REPORT_FILE)["stages"]
+    assert report["clone_extract"]["ran"] == []  # same shards, new filter result
+    recs = read_records(second)
+    assert recs.filter(pl.col("is_test"))["name"].to_list() == ["helper"]
+    assert read_json(second / "stats.json")["filters"]["test_excluded"] == 0
+
+
+def test_falsification_gate_fail_refuses_warn_stages(fx: Fixture, tmp_path: Path) -> None:
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    _build(fx, out, cache)
+    report_path = _candidate(out) / "falsification.json"
+    report = read_json(report_path)
+    if (out / "dataset").exists():
+        import shutil
+
+        shutil.rmtree(out / "dataset")
+    write_json(report_path, {**report, "verdict": "FAIL", "score": 40})
+    code, output = _build(fx, out, cache)
+    assert code == 1
+    assert "falsification FAIL (score 40/100)" in output and "not staged" in output
+    assert not (out / "dataset").exists()
+    write_json(report_path, {**report, "verdict": "WARN", "score": 90})
+    code, output = _build(fx, out, cache)
+    assert code == 3, output
+    assert (out / "dataset" / "stats.json").is_file()
+    assert read_records(out / "dataset").equals(read_records(_candidate(out)))
+    # A WARN dataset is not pushed without --force (checked before any network use).
+    code, output = _build(fx, out, cache, "--push", "--repo-id", "acme/corpus")
+    assert code == 3 and "not pushed; pass --force" in output
+
+
+def test_bad_input_exits_2(fx: Fixture, tmp_path: Path) -> None:
+    code, output = _build(fx, tmp_path / "o", tmp_path / "c", "--only", "nosuch")
+    assert code == 2 and "--only 'nosuch' is not in the sources" in output
+    code, output = _build(fx, tmp_path / "o", tmp_path / "c", "--push")
+    assert code == 2 and "--push needs --repo-id" in output
+    code, output = _build(fx, tmp_path / "o", tmp_path / "c", "--executor", "spark")
+    assert code == 2 and "unknown executor 'spark'" in output
+    res = runner.invoke(app, ["build", "--sources", str(tmp_path / "missing.toml")])
+    assert res.exit_code == 2
+
+
+def test_killed_build_resumes_to_identical_output(tmp_path: Path) -> None:
+    fx = make_fixture(tmp_path / "fx", big_files=150)
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    cmd = [
+        sys.executable, "-c", "from corpus.cli import main; main()", "build",
+        "--sources", str(fx.sources_file), "--out", str(out), "--cache-dir", str(cache), "-j", "1",
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=fx.env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    first_marker = shard_paths(out, fx.sources[0])["marker"]
+    deadline = time.monotonic() + 60
+    while not first_marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = [shard_paths(out, s)["marker"].exists() for s in fx.sources]
+    assert done[0] and not all(done), "the kill must land mid-extraction"
+    assert not (out / "builds").exists()
+
+    resumed = subprocess.run(cmd, env=fx.env(), capture_output=True, text=True, timeout=300)
+    assert resumed.returncode in (0, 1, 3), resumed.stderr
+    report = read_json(out / BUILD_REPORT_FILE)["stages"]["clone_extract"]
+    assert report["skipped"] == ["acme/alpha"]
+    assert sorted(report["ran"]) == ["acme/beta", "acme/gamma"]
+
+    fresh = tmp_path / "fresh"
+    again = subprocess.run(
+        [*cmd[:4], "--sources", str(fx.sources_file), "--out", str(fresh), "--cache-dir",
+         str(tmp_path / "cache2"), "-j", "1"],
+        env=fx.env(), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert again.returncode == resumed.returncode, again.stderr
+    assert _outputs(out) == _outputs(fresh)

@@ -1,0 +1,138 @@
+"""Filters: documented only, tests, secrets, exact and near dedup with stable representatives."""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from corpus.filters import FilterConfig, cluster, filter_records, jaccard, shingles
+from corpus.secrets import REDACTED, find_secrets, redact
+from tests.records_factory import make_record
+
+LONG = (
+    "Parses the configuration file at the given path and returns the settings it declares, "
+    "or an error describing the first invalid line."
+)
+AWS = "AKIAIOSFODNN7EXAMPLE"
+
+
+def test_undocumented_and_tests_are_counted_and_rejected() -> None:
+    recs = [make_record(0), make_record(1, doc=None), make_record(2, doc="  \n")]
+    recs.append(make_record(3, is_test=True, test_reason="attribute:test"))
+    res = filter_records(recs, FilterConfig())
+    assert res.kept["id"].to_list() == [recs[0]["id"]]
+    assert res.counts["undocumented"] == 2
+    assert res.counts["test_excluded"] == 1
+    assert sorted(res.rejects["reason"].to_list()) == ["test_excluded", "undocumented"] * 1 + [
+        "undocumented"
+    ]
+    kept = filter_records(recs, FilterConfig(include_tests=True)).kept
+    assert kept.height == 2
+    assert kept.filter(kept["is_test"]).height == 1
+
+
+def test_secret_in_doc_or_source_is_redacted_in_signature_dropped() -> None:
+    in_doc = make_record(0, doc=f"Uses the key {AWS} to sign.")
+    in_src = make_record(1, source=f'pub fn func_1(x: u32) -> u32 {{ let k = "{AWS}"; x }}')
+    in_sig = make_record(2, signature=f"pub fn func_2(x: u32 /* {AWS} */) -> u32")
+    email = make_record(3, doc="Written by jane.roe@gmail.com; see also a@example.com.")
+    res = filter_records([in_doc, in_src, in_sig, email], FilterConfig())
+    assert res.counts["secret_redacted"] == 3
+    assert res.counts["secret_dropped"] == 1
+    assert res.rejects["reason"].to_list() == ["secret_dropped"]
+    kept = {r["id"]: r for r in res.kept.to_dicts()}
+    assert kept[in_doc["id"]]["doc"] == f"Uses the key {REDACTED} to sign."
+    assert AWS not in kept[in_src["id"]]["source"] and REDACTED in kept[in_src["id"]]["source"]
+    assert kept[email["id"]]["doc"] == f"Written by {REDACTED}; see also a@example.com."
+    assert all(r["redacted"] for r in kept.values())
+    assert not filter_records([make_record(9)], FilterConfig()).kept["redacted"].any()
+
+
+def test_secret_detectors_find_known_formats_and_skip_plain_code() -> None:
+    assert [f.kind for f in find_secrets(f"key={AWS}")] == ["AWSKeyDetector"]
+    assert find_secrets("-----BEGIN RSA PRIVATE KEY-----\nabc")
+    assert find_secrets("ghp_" + "a1B2" * 9)
+    assert not find_secrets("let hash = 0xdeadbeefcafebabe1234; let password = input;")
+    assert not find_secrets("match x { n @ 1..=5 => n }")
+    assert redact("mail bob@corp.io and bob@corp.io") == (f"mail {REDACTED} and {REDACTED}", 2)
+
+
+def test_exact_duplicates_share_a_cluster_and_only_the_first_is_published() -> None:
+    a = make_record(0, path="src/b.rs", doc="Short doc.")
+    b = make_record(0, path="src/a.rs", doc="Short doc.")  # same signature and doc
+    c = make_record(5, path="src/c.rs", doc="Short doc.", name="other")  # same doc only
+    res = filter_records([a, b, c], FilterConfig())
+    reps = dict(zip(res.kept["id"], res.kept["dup_cluster"], strict=True))
+    assert set(reps) == {b["id"], c["id"]}  # src/a.rs sorts first; short docs: no near-dedup
+    assert res.rejects["reason"].to_list() == ["exact_duplicate"]
+    assert res.rejects["dup_cluster"].to_list() == [b["id"]]
+
+
+def test_near_duplicates_cluster_above_threshold_only() -> None:
+    one_word = LONG.replace("first", "earliest")
+    rewritten = "Reads settings from a path; fails on bad input."
+    recs = [
+        make_record(0, doc=LONG),
+        make_record(1, doc=one_word),
+        make_record(2, doc=rewritten),
+    ]
+    res = filter_records(recs, FilterConfig())
+    assert res.counts["near_duplicate"] == 1
+    assert res.kept.height == 2
+    assert 0.7 <= jaccard(shingles(LONG), shingles(one_word)) < 0.8
+    # A stricter threshold keeps them apart.
+    assert filter_records(recs, FilterConfig(near_threshold=0.99)).kept.height == 3
+
+
+def _dup_heavy_records() -> list[dict]:
+    docs = [LONG, LONG.replace("first", "earliest"), "Short.", "Other short doc.", None]
+    return [
+        make_record(i, path=f"src/f{i % 5}.rs", doc=docs[i % 5], name=f"f{i % 3}")
+        for i in range(30)
+    ]
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_representative_choice_is_order_independent(rnd: random.Random) -> None:
+    recs = _dup_heavy_records()
+    base = filter_records(recs, FilterConfig())
+    shuffled = recs[:]
+    rnd.shuffle(shuffled)
+    again = filter_records(shuffled, FilterConfig())
+    assert base.kept.equals(again.kept)
+    assert base.rejects.equals(again.rejects)
+    assert base.counts == again.counts
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["a", "b"]), st.sampled_from(["Doc one.", "Doc two.", LONG])),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_exact_duplicates_always_share_a_cluster(spec: list[tuple[str, str]]) -> None:
+    recs = [
+        make_record(i, name=name, doc=doc, path=f"src/{i % 4}.rs", start_byte=50 * i)
+        for i, (name, doc) in enumerate(spec)
+    ]
+    reps = cluster(recs, FilterConfig())
+    seen: dict[tuple[str, str], str] = {}
+    for r in recs:
+        key = (r["signature"], r["doc"])
+        assert seen.setdefault(key, reps[r["id"]]) == reps[r["id"]]
+    # A representative is its own representative.
+    assert all(reps[rep] == rep for rep in reps.values())
+
+
+def test_same_source_with_different_docs_is_an_exact_duplicate() -> None:
+    body = "pub fn get_ref(&self) -> &S {\n    &self.inner\n}"
+    a = make_record(0, path="src/a.rs", source=body, doc="Gets a reference to the stream.")
+    b = make_record(1, path="src/b.rs", source=body, doc="Gets a reference to the sink.")
+    res = filter_records([b, a], FilterConfig())
+    assert res.kept["id"].to_list() == [a["id"]]
+    assert res.rejects.select("reason", "dup_cluster").rows() == [("exact_duplicate", a["id"])]
