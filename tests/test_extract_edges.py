@@ -376,3 +376,17 @@ def test_include_fragment_trailing_newline_does_not_add_a_blank_line(tmp_path: P
     src = '#[doc = include_str!("a.md")]\n/// After.\npub fn f() {}\n'
     recs, _ = ex(src, "src/lib.rs", root=tmp_path)
     assert recs["f"]["doc"] == "From file.\nAfter."
+
+
+def test_cfg_test_modules_inside_macro_bodies_do_not_leak() -> None:
+    # Regression guard: the cfg(test) cache is per tree (node ids are reused across trees).
+    src = (
+        "#[cfg(test)]\nmod tests {\n    fn in_test() {}\n}\n"
+        + "".join(f"m{i}! {{\n    mod inner{i} {{\n        fn f{i}() {{}}\n    }}\n}}\n" for i in range(30))
+        + "mod real {\n    fn not_test() {}\n}\n"
+    )
+    for _ in range(3):
+        recs, _ = ex(src)
+        assert recs["in_test"]["is_test"] is True
+        assert not any(recs[f"f{i}"]["is_test"] for i in range(30))
+        assert recs["not_test"]["is_test"] is False

@@ -105,11 +105,14 @@ class _Walker:
         self.ctx = ctx
         self.drops = drops
         self.records: list[dict[str, Any]] = []
+        # Node ids are addresses, reused once a tree is freed; macro bodies are parsed into
+        # trees that come and go during the walk, so each walk (one tree) has its own cache.
         self._cfg_test_cache: dict[int, bool] = {}
 
     # -- scope -------------------------------------------------------------------------------
     def _mod_is_cfg_test(self, mod: Node) -> bool:
-        cached = self._cfg_test_cache.get(mod.id)
+        key = mod.id
+        cached = self._cfg_test_cache.get(key)
         if cached is None:
             cached = False
             sib = mod.prev_named_sibling
@@ -122,7 +125,7 @@ class _Walker:
                     cached = True
                     break
                 sib = sib.prev_named_sibling
-            self._cfg_test_cache[mod.id] = cached
+            self._cfg_test_cache[key] = cached
         return cached
 
     def scope_of(self, node: Node, outer: Scope) -> Scope:
@@ -330,6 +333,15 @@ class _Walker:
         self, root: Node, outer: Scope, base_byte: int, base_row: int, origin: str, depth: int = 0
     ) -> None:
         """Extract every function of the tree at ``root`` and recurse into item macros."""
+        outer_cache, self._cfg_test_cache = self._cfg_test_cache, {}
+        try:
+            self._walk(root, outer, base_byte, base_row, origin, depth)
+        finally:
+            self._cfg_test_cache = outer_cache
+
+    def _walk(
+        self, root: Node, outer: Scope, base_byte: int, base_row: int, origin: str, depth: int
+    ) -> None:
         parse_error = root.has_error
         caps = QueryCursor(_ITEMS).captures(root)
         for node in caps.get("fn", ()):
