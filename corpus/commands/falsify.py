@@ -1,0 +1,68 @@
+"""`corpus falsify [DATASET] [--sources-dir DIR] [--out DIR]`: the 100-point suite.
+
+Exit codes: 0 PASS (score >= 95, no critical failure), 3 WARN (85-94, no critical failure),
+1 FAIL, 2 the corpus (or an option) cannot be read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from corpus.commands._common import ExitCode, console, user_errors
+
+VERDICT_EXIT = {"PASS": ExitCode.OK, "WARN": ExitCode.WARN, "FAIL": ExitCode.FAILURE}
+
+
+def register(app: typer.Typer) -> None:
+    """Add the falsify command to ``app``."""
+    app.command("falsify")(falsify)
+
+
+def falsify(
+    dataset: Path = typer.Argument(
+        Path("dataset"), help="Dataset dir (data/*.parquet, stats.json, sources.lock)."
+    ),
+    sources_dir: Path | None = typer.Option(
+        None,
+        "--sources-dir",
+        help="Clones as <DIR>/<owner>/<name> (default: none; provenance checks then fail).",
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Where to write falsification.json/.md (default: DATASET)."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the sampled and generated checks."),
+    as_json: bool = typer.Option(False, "--json", help="Print the JSON report, not a table."),
+) -> None:
+    """Run the falsification suite; exit 0 PASS, 3 WARN, 1 FAIL, 2 unreadable corpus."""
+    with user_errors():
+        from corpus.errors import BadInputError
+
+        if not dataset.exists():
+            raise BadInputError(f"{dataset}: no such dataset (run `corpus build` first)")
+        from falsification import run_suite, write_report
+        from falsification.context import dataset_base
+
+        report = run_suite(dataset, sources_dir, seed=seed)
+        jpath, mpath = write_report(report, out or dataset_base(dataset))
+    if as_json:
+        import json
+
+        console.print_json(json.dumps(report.to_json()))
+    else:
+        console.print(report.rich_table())
+        for cat, v in report.categories.items():
+            console.print(f"  {cat:<13} {v['score']:>3}/{v['max']}")
+        if report.critical_failures:
+            console.print(
+                "[bold red]critical failures:[/] " + ", ".join(report.critical_failures),
+                markup=True,
+            )
+        style = {"PASS": "green", "WARN": "yellow"}.get(report.verdict, "red")
+        console.print(
+            f"[bold {style}]{report.verdict}[/] {report.score}/{report.max_score} "
+            f"in {report.duration_s:.1f} s; wrote {jpath} and {mpath}",
+            markup=True,
+        )
+    raise typer.Exit(int(VERDICT_EXIT[report.verdict]))

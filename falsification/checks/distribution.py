@@ -1,0 +1,185 @@
+"""Distribution and leakage: enough repos, none dominant, 80/10/10 splits, and no exact or
+near duplicate on both sides of a split (leakage is critical).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+
+from falsification.context import SuiteContext
+from falsification.registry import Outcome, check, outcome
+
+MIN_REPOS = 5
+MAX_REPO_SHARE = 0.40
+TARGET = {"train": 0.80, "validation": 0.10, "test": 0.10}
+TOLERANCE = 0.02
+NEAR_DUP_JACCARD = 0.7
+NEAR_MIN_WORDS = 8
+SHINGLE = 3
+TEST_ATTRS = re.compile(r"#\[\s*([\w:]*::)?(test|bench|rstest|quickcheck|proptest)\b")
+TEST_DIRS = frozenset({"tests", "benches", "examples"})
+
+
+@check(
+    "distribution.repo_count",
+    points=2,
+    hypothesis=f"The corpus draws on at least {MIN_REPOS} source repositories.",
+)
+def repo_count(ctx: SuiteContext) -> Outcome:
+    repos = sorted({r["repo"] for r in ctx.records})
+    return outcome(len(repos) >= MIN_REPOS, f"{len(repos)} repos: {', '.join(repos)}")
+
+
+@check(
+    "distribution.repo_share",
+    points=2,
+    hypothesis=f"No repository contributes more than {MAX_REPO_SHARE:.0%} of the records.",
+)
+def repo_share(ctx: SuiteContext) -> Outcome:
+    n = len(ctx.records)
+    if not n:
+        return Outcome(False, "no records")
+    counts = Counter(r["repo"] for r in ctx.records)
+    top, k = counts.most_common(1)[0]
+    over = [repo for repo, c in counts.items() if c / n > MAX_REPO_SHARE]
+    ev = f"largest: {top} {k}/{n} = {k / n:.1%}"
+    if over:
+        ev += f"; over {MAX_REPO_SHARE:.0%}: {over}"
+    return outcome(not over, ev)
+
+
+@check(
+    "distribution.split_ratios",
+    points=3,
+    hypothesis="Split shares are within 2 points of 80/10/10 train/validation/test.",
+)
+def split_ratios(ctx: SuiteContext) -> Outcome:
+    n = len(ctx.records)
+    if not n:
+        return Outcome(False, "no records")
+    counts = Counter(r["split"] for r in ctx.records)
+    shares = {s: counts.get(s, 0) / n for s in TARGET}
+    off = {s: v for s, v in shares.items() if abs(v - TARGET[s]) > TOLERANCE + 1e-12}
+    ev = ", ".join(f"{s} {counts.get(s, 0)} ({v:.1%})" for s, v in shares.items())
+    return outcome(not off, ev + (f"; off target: {sorted(off)}" if off else ""))
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _cross_split(groups: dict, min_size: int = 2) -> list[list[dict]]:
+    return [g for g in groups.values() if len({r["split"] for r in g}) > 1]
+
+
+@check(
+    "distribution.no_exact_leak",
+    points=3,
+    severity="critical",
+    hypothesis="No duplicate cluster, (signature, doc) pair or source text (whitespace-"
+    "normalised) appears in more than one split.",
+)
+def no_exact_leak(ctx: SuiteContext) -> Outcome:
+    by_cluster, by_pair, by_src = defaultdict(list), defaultdict(list), defaultdict(list)
+    for r in ctx.records:
+        by_cluster[r["dup_cluster"]].append(r)
+        by_src[_norm(r["source"])].append(r)
+        by_pair[(_norm(r["signature"]), _norm(r["doc"] or ""))].append(r)
+    leaks = {
+        "dup_cluster": _cross_split(by_cluster),
+        "signature+doc": _cross_split(by_pair),
+        "source": _cross_split(by_src),
+    }
+    offenders = [r["id"] for gs in leaks.values() for g in gs for r in g]
+    ev = ", ".join(f"{k}: {len(v)} groups" for k, v in leaks.items())
+    return outcome(not offenders, f"cross-split duplicates: {ev}", offenders)
+
+
+def shingles(text: str, k: int = SHINGLE) -> frozenset[str]:
+    """Lower-cased word k-grams of ``text``."""
+    words = re.findall(r"\w+", text.lower())
+    return frozenset(" ".join(words[i : i + k]) for i in range(len(words) - k + 1))
+
+
+def near_duplicate_pairs(
+    docs: dict[str, str], threshold: float = NEAR_DUP_JACCARD, min_words: int = NEAR_MIN_WORDS
+) -> list[tuple[str, str, float]]:
+    """Every pair of ids whose doc shingle sets have Jaccard >= ``threshold``, exactly.
+
+    An all-pairs similarity join with prefix filtering: with shingles ordered rarest first, two
+    sets with Jaccard >= t must share one of the first ``n - ceil(t*n) + 1`` shingles of each, so
+    only pairs sharing a prefix shingle are compared, and none is missed (unlike MinHash).
+    """
+    sets = {
+        i: s
+        for i, d in sorted(docs.items())
+        if len(re.findall(r"\w+", d)) >= min_words and (s := shingles(d))
+    }
+    freq: Counter = Counter(sh for s in sets.values() for sh in s)
+    index: dict[str, list[str]] = defaultdict(list)
+    pairs = []
+    for i, s in sets.items():
+        ordered = sorted(s, key=lambda sh: (freq[sh], sh))
+        prefix = ordered[: len(ordered) - math.ceil(threshold * len(ordered)) + 1]
+        seen: set[str] = set()
+        for sh in prefix:
+            for j in index[sh]:
+                if j in seen:
+                    continue
+                seen.add(j)
+                t = sets[j]
+                jac = len(s & t) / len(s | t)
+                if jac >= threshold:
+                    pairs.append((j, i, jac))
+            index[sh].append(i)
+    return pairs
+
+
+@check(
+    "distribution.no_near_leak",
+    points=3,
+    severity="critical",
+    hypothesis=f"No two docs of {NEAR_MIN_WORDS}+ words in different splits are near "
+    f"duplicates (word {SHINGLE}-gram Jaccard >= {NEAR_DUP_JACCARD}), recomputed by an exact "
+    "similarity join, not read from dup_cluster.",
+)
+def no_near_leak(ctx: SuiteContext) -> Outcome:
+    split = {r["id"]: r["split"] for r in ctx.records}
+    pairs = near_duplicate_pairs({r["id"]: r["doc"] for r in ctx.documented})
+    leaks = [(a, b, j) for a, b, j in pairs if split[a] != split[b]]
+    ev = f"{len(pairs)} near-duplicate doc pairs, {len(leaks)} across splits"
+    if leaks:
+        a, b, j = leaks[0]
+        ev += f" (e.g. {a[:12]} {split[a]} / {b[:12]} {split[b]}, J={j:.2f})"
+    return outcome(not leaks, ev, [x for a, b, _ in leaks for x in (a, b)])
+
+
+def looks_like_test(rec: dict) -> bool:
+    """Evidence in the record itself that it is a test/bench/example fn."""
+    dirs = set(rec["path"].split("/")[:-1])
+    return bool(dirs & TEST_DIRS) or any(TEST_ATTRS.match(a) for a in rec["attributes"])
+
+
+@check(
+    "distribution.test_fns",
+    points=2,
+    hypothesis="Test fns are handled as configured: flagged (is_test with a test_reason, and "
+    "every fn with a test attribute or under tests/ benches/ examples/ flagged) and excluded "
+    "unless stats.json config sets keep_tests: true.",
+)
+def test_fns(ctx: SuiteContext) -> Outcome:
+    keep = bool(ctx.config.get("keep_tests", False))
+    inconsistent = [
+        r["id"]
+        for r in ctx.records
+        if (r["is_test"] != (r["test_reason"] is not None))
+        or (looks_like_test(r) and not r["is_test"])
+    ]
+    kept = [] if keep else [r["id"] for r in ctx.records if r["is_test"]]
+    ev = (
+        f"{len(inconsistent)} test flags inconsistent; {len(kept)} test fns published "
+        f"(keep_tests={'on' if keep else 'off'})"
+    )
+    return outcome(not (inconsistent or kept), ev, inconsistent + kept)

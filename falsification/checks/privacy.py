@@ -1,0 +1,203 @@
+"""Privacy and licence (critical): no secrets, email addresses or access tokens in any doc or
+source, and every licence on the permissive allow-list.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from falsification.context import SuiteContext
+from falsification.registry import Outcome, check, outcome
+
+#: Permissive SPDX ids a fine-tuning corpus may redistribute (with attribution).
+ALLOWED_LICENSES = frozenset(
+    {
+        "MIT",
+        "MIT-0",
+        "Apache-2.0",
+        "Unlicense",
+        "BSD-2-Clause",
+        "BSD-3-Clause",
+        "ISC",
+        "Zlib",
+        "0BSD",
+        "CC0-1.0",
+        "BSL-1.0",
+    }
+)
+ALLOWED_EXCEPTIONS = frozenset({"LLVM-exception"})
+
+# detect-secrets costs ~0.25 ms a line: hand it only lines that could hold what its plugins
+# look for (quoted high-entropy runs, keyword assignments, known key prefixes, URL creds).
+_CANDIDATE = re.compile(
+    r"""(["'`][^"'`\s]{16,})"""
+    r"|((pass|secret|token|api.?key|auth|cred|private.?key|bearer)\w*\s*[:=])"
+    r"|(AKIA|ASIA|ghp_|gho_|ghs_|github_pat_|glpat-|hf_|xox[abprs]-|sk_live_|sk-|AIza|eyJ"
+    r"|-----BEGIN)"
+    r"|(://[^/\s:@]+:[^/\s@]+@)",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"
+)
+_EXAMPLE_DOMAIN = re.compile(
+    r"@([\w-]+\.)*(example\.(com|org|net)|[\w-]+\.(example|invalid|test|localhost))$",
+    re.IGNORECASE,
+)
+_TOKENS = re.compile(
+    r"\b(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{60,}|glpat-[A-Za-z0-9_-]{20}"
+    r"|hf_[A-Za-z0-9]{30,}|(AKIA|ASIA)[0-9A-Z]{16}|xox[abprs]-[A-Za-z0-9-]{10,}"
+    r"|sk_live_[A-Za-z0-9]{20,}|sk-[A-Za-z0-9]{32,}|AIza[0-9A-Za-z_-]{35}"
+    r"|eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})"
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----"
+)
+
+
+def _texts(rec: dict) -> list[str]:
+    return [t for t in (rec["doc"], rec["source"]) if t]
+
+
+def detect_secret_hits(records: list[dict]) -> dict[str, list[str]]:
+    """record id -> secret types detect-secrets (default plugins and filters) finds in it.
+
+    Candidate lines go to one temporary file scanned by ``SecretsCollection.scan_file`` (the
+    public, filtered path; ``scan_line`` is for ad-hoc strings and runs eager, unfiltered
+    search). detect-secrets reports each distinct value once per file, so every candidate line
+    holding a found value is attributed to its record afterwards.
+    """
+    import tempfile
+
+    from detect_secrets import SecretsCollection
+    from detect_secrets.settings import default_settings
+
+    lines: list[str] = []
+    owners: list[str] = []
+    for r in records:
+        for text in _texts(r):
+            if not _CANDIDATE.search(text):
+                continue
+            for line in text.split("\n"):
+                if _CANDIDATE.search(line):
+                    lines.append(line)
+                    owners.append(r["id"])
+    if not lines:
+        return {}
+    with tempfile.TemporaryDirectory(prefix="falsify-secrets-") as d:
+        Path(d, "candidates.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        with default_settings():
+            found = SecretsCollection(root=d)
+            found.scan_file("candidates.txt")
+            values = {(s.type, s.secret_value) for _, s in found if s.secret_value}
+    hits: dict[str, list[str]] = defaultdict(list)
+    for line, owner in zip(lines, owners, strict=True):
+        for kind, value in values:
+            if value in line:
+                hits[owner].append(kind)
+    return dict(hits)
+
+
+@check(
+    "privacy.no_secrets",
+    points=2,
+    severity="critical",
+    hypothesis="detect-secrets (default plugins and filters) finds no secret in any doc or source.",
+)
+def no_secrets(ctx: SuiteContext) -> Outcome:
+    hits = detect_secret_hits(ctx.records)
+    kinds = Counter(k for ks in hits.values() for k in ks)
+    ev = f"{len(hits)} records with secrets" + (f": {dict(kinds)}" if kinds else "")
+    return outcome(not hits, ev, list(hits))
+
+
+def emails_and_tokens(text: str) -> list[str]:
+    """Real-looking email addresses (not RFC 2606 example domains) and access tokens."""
+    hits = [m.group(0) for m in _EMAIL.finditer(text) if not _EXAMPLE_DOMAIN.search(m.group(0))]
+    hits += [m.group(0) for m in _TOKENS.finditer(text)]
+    return hits
+
+
+@check(
+    "privacy.no_emails_tokens",
+    points=2,
+    severity="critical",
+    hypothesis="No doc or source holds an email address (other than RFC 2606 example domains) "
+    "or a known access-token / private-key pattern.",
+)
+def no_emails_tokens(ctx: SuiteContext) -> Outcome:
+    bad, n = [], 0
+    for r in ctx.records:
+        hits = [h for t in _texts(r) for h in emails_and_tokens(t)]
+        if hits:
+            bad.append(r["id"])
+            n += len(hits)
+    return outcome(not bad, f"{n} emails/tokens in {len(bad)} records", bad)
+
+
+def license_allowed(expr: str) -> bool:
+    """Evaluate an SPDX expression: every id allowed under AND, one allowed under OR."""
+    tokens = re.findall(r"\(|\)|[^\s()]+", expr or "")
+    pos = 0
+
+    def parse_or() -> bool:
+        nonlocal pos
+        val = parse_and()
+        while pos < len(tokens) and tokens[pos].upper() == "OR":
+            pos += 1
+            val = parse_and() or val
+        return val
+
+    def parse_and() -> bool:
+        nonlocal pos
+        val = parse_atom()
+        while pos < len(tokens) and tokens[pos].upper() == "AND":
+            pos += 1
+            val = parse_atom() and val
+        return val
+
+    def parse_atom() -> bool:
+        nonlocal pos
+        if pos >= len(tokens):
+            raise ValueError("truncated")
+        tok = tokens[pos]
+        pos += 1
+        if tok == "(":
+            val = parse_or()
+            if pos >= len(tokens) or tokens[pos] != ")":
+                raise ValueError("unbalanced")
+            pos += 1
+        else:
+            val = tok in ALLOWED_LICENSES
+        if pos < len(tokens) and tokens[pos].upper() == "WITH":
+            exc = tokens[pos + 1] if pos + 1 < len(tokens) else ""
+            pos += 2
+            val = val and exc in ALLOWED_EXCEPTIONS
+        return val
+
+    try:
+        ok = parse_or()
+    except (ValueError, IndexError):
+        return False
+    return ok and pos == len(tokens)
+
+
+@check(
+    "privacy.license_allowed",
+    points=2,
+    severity="critical",
+    hypothesis="Every record's licence (and every pin in sources.lock) is an SPDX expression "
+    "satisfied by the permissive allow-list.",
+)
+def license_allowed_check(ctx: SuiteContext) -> Outcome:
+    bad = [r["id"] for r in ctx.records if not license_allowed(r["license"])]
+    exprs = sorted({r["license"] for r in ctx.records})
+    bad_pins = [
+        repo
+        for repo, e in sorted((ctx.lock or {}).items())
+        if not license_allowed(e.get("license", ""))
+    ]
+    ev = f"licences {exprs}; {len(bad)} records not allowed"
+    if bad_pins:
+        ev += f"; pins not allowed: {bad_pins}"
+    return outcome(not (bad or bad_pins), ev, bad)
