@@ -14,6 +14,9 @@ from itertools import pairwise
 
 from tree_sitter import Node
 
+from corpus.extract.cfg import cfg_attr_docs
+from corpus.extract.literals import rust_string_value
+
 # A fragment is (kind, raw text): kind "line" (`///`), "block" (`/** */`) or "attr" (`#[doc]`).
 Fragment = tuple[str, str]
 
@@ -198,35 +201,11 @@ def sections(doc: str | None) -> list[str]:
     return [s for s in _SECTION_ORDER if s in found]
 
 
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "0": "\0", "'": "'", '"': '"'}
-_ESC_RE = re.compile(r"\\(x[0-9a-fA-F]{2}|u\{[0-9a-fA-F_]{1,8}\}|\n[ \t\n\r]*|\r\n[ \t\n\r]*|.)")
-
-
-def unescape_rust_string(body: str) -> str:
-    """The value of a Rust (non-raw) string literal body, escapes and line continuations applied."""
-
-    def sub(m: re.Match[str]) -> str:
-        e = m.group(1)
-        if e[0] in "\r\n":
-            return ""  # `\` at end of line skips the newline and leading whitespace
-        if e[0] == "x":
-            return chr(int(e[1:], 16))
-        if e[0] == "u":
-            return chr(int(e[2:-1].replace("_", ""), 16))
-        return _ESCAPES.get(e, "\\" + e)
-
-    return _ESC_RE.sub(sub, body.replace("\r\n", "\n"))
-
-
 def string_literal_value(node: Node) -> str | None:
     """The value of a string_literal / raw_string_literal node (None for byte/c strings)."""
-    raw = node.text.decode("utf-8")
-    if node.type == "raw_string_literal":
-        m = re.match(r'^r(#*)"(.*)"\1$', raw, re.S)
-        return m.group(2).replace("\r\n", "\n") if m else None
-    if node.type == "string_literal" and raw.startswith('"') and raw.endswith('"'):
-        return unescape_rust_string(raw[1:-1])
-    return None
+    if node.type not in ("string_literal", "raw_string_literal"):
+        return None
+    return rust_string_value(node.text.decode("utf-8"))
 
 
 IncludeReader = Callable[[str], str | None]
@@ -235,6 +214,13 @@ IncludeReader = Callable[[str], str | None]
 def _doc_attribute(attr: Node, doc: DocResult, read_include: IncludeReader | None) -> bool:
     """Handle `#[doc = ...]`; return True if the attribute is a doc-text attribute."""
     path = attr.named_children[0] if attr.named_child_count else None
+    if path is not None and path.type == "identifier" and path.text == b"cfg_attr":
+        texts = cfg_attr_docs(attr.text.decode("utf-8"))
+        if texts is None:
+            doc.unresolved = True
+            return True
+        doc.fragments.extend(("attr", t) for t in texts)
+        return bool(texts)
     if path is None or path.type != "identifier" or path.text != b"doc":
         return False
     value = attr.child_by_field_name("value")
