@@ -43,11 +43,12 @@ from corpus.secrets import find_secrets, redact
 from corpus.splits import assign_splits, split_counts
 
 #: Bumped whenever the filters' output for the same input and config can change.
-FILTERS_VERSION = "2"
+FILTERS_VERSION = "3"
 
 FILTER_REASONS = (
     "exact_duplicate",
     "near_duplicate",
+    "repo_share_cap",
     "secret_redacted",
     "secret_dropped",
     "test_excluded",
@@ -75,6 +76,9 @@ class FilterConfig:
     #: (0.87 at 0.5). Candidates are then checked exactly, so extra ones only cost time.
     lsh_bands: int = 32
     minhash_seed: int = 1
+    #: No repository may hold more than this share of the published records (1.0 = no cap):
+    #: one large repo (tokio is ~49% of the documented fns) would otherwise dominate training.
+    max_repo_share: float = 0.4
     version: str = FILTERS_VERSION
 
     def to_json(self) -> dict[str, Any]:
@@ -199,6 +203,34 @@ def _frame(rows: list[dict[str, Any]], schema: pa.Schema) -> pl.DataFrame:
     return pl.from_arrow(table)  # type: ignore[return-value]
 
 
+def cap_repo_share(records: list[dict[str, Any]], max_share: float) -> list[dict[str, Any]]:
+    """The records to drop so that no repository holds more than ``max_share`` of the rest.
+
+    The largest repository is cut down first, repeatedly, keeping the records whose sha256(id)
+    sorts lowest: a choice that depends on nothing but the records themselves, and spreads the
+    cut evenly over files, splits and clusters.
+    """
+    if not 0 < max_share < 1 or not records:
+        return []
+    by_repo: dict[str, list[dict[str, Any]]] = {}
+    for rec in records:
+        by_repo.setdefault(rec["repo"], []).append(rec)
+    if len(by_repo) * max_share < 1:
+        return []  # too few repositories for any cap to be satisfiable
+    dropped: list[dict[str, Any]] = []
+    while True:
+        total = sum(len(v) for v in by_repo.values())
+        repo = max(sorted(by_repo), key=lambda r: len(by_repo[r]))
+        n = len(by_repo[repo])
+        if n <= max_share * total:
+            return dropped
+        rest = total - n
+        allowed = int(max_share * rest / (1 - max_share))
+        ranked = sorted(by_repo[repo], key=lambda r: hashlib.sha256(r["id"].encode()).digest())
+        by_repo[repo] = ranked[:allowed]
+        dropped.extend(ranked[allowed:])
+
+
 def _is_blank(doc: str | None) -> bool:
     return doc is None or not doc.strip()
 
@@ -251,6 +283,10 @@ def filter_records(
             reject(rec, "exact_duplicate")
         else:
             reject(rec, "near_duplicate")
+
+    for rec in cap_repo_share(kept, config.max_repo_share):
+        kept.remove(rec)
+        reject(rec, "repo_share_cap")
 
     rejects.sort(key=_order_key)
     kept_df = _frame(kept, RECORD_SCHEMA)

@@ -53,6 +53,7 @@ class BuildConfig:
     executor: str = "local"
     address: str | None = None
     include_tests: bool = False
+    max_repo_share: float = 0.4
     write_rejects: bool = False
     push: bool = False
     repo_id: str | None = None
@@ -205,7 +206,7 @@ def _filter_stage(
     from corpus.sources import write_sources
     from corpus.store import read_parquet
 
-    fconf = FilterConfig(include_tests=config.include_tests)
+    fconf = FilterConfig(include_tests=config.include_tests, max_repo_share=config.max_repo_share)
     shard_keys = sorted(_marker_text(s) for s in sources)
     key = _hash({"shards": shard_keys, "filters": fconf.to_json()})
     cand = out / "builds" / key

@@ -136,3 +136,26 @@ def test_same_source_with_different_docs_is_an_exact_duplicate() -> None:
     res = filter_records([b, a], FilterConfig())
     assert res.kept["id"].to_list() == [a["id"]]
     assert res.rejects.select("reason", "dup_cluster").rows() == [("exact_duplicate", a["id"])]
+
+
+@given(st.lists(st.integers(1, 60), min_size=3, max_size=7), st.sampled_from([0.3, 0.4, 0.5]))
+@settings(max_examples=60, deadline=None)
+def test_repo_share_cap_bounds_every_repo_and_is_deterministic(
+    sizes: list[int], share: float
+) -> None:
+    from corpus.filters import cap_repo_share
+
+    recs = [
+        {"repo": f"o/r{i}", "id": f"{i:02d}-{j:04d}"} for i, n in enumerate(sizes) for j in range(n)
+    ]
+    dropped = cap_repo_share(recs, share)
+    again = cap_repo_share(list(reversed(recs)), share)
+    assert sorted(d["id"] for d in again) == sorted(d["id"] for d in dropped)  # order-free
+    gone = {d["id"] for d in dropped}
+    kept = [r for r in recs if r["id"] not in gone]
+    if len(sizes) * share >= 1:
+        for i in range(len(sizes)):
+            n = sum(1 for r in kept if r["repo"] == f"o/r{i}")
+            assert n <= share * len(kept) + 1e-9
+    # a capped set needs no further cut
+    assert cap_repo_share(kept, share) == []

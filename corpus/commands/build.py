@@ -50,6 +50,13 @@ def build(
     write_rejects: bool = typer.Option(
         False, "--write-rejects", help="Write every dropped record to <out>/rejects.parquet."
     ),
+    max_repo_share: float = typer.Option(
+        0.4,
+        "--max-repo-share",
+        min=0.0,
+        max=1.0,
+        help="Cap any one repository's share of the published records (1 = no cap).",
+    ),
 ) -> None:
     """Build the dataset; a rerun skips finished stages, a killed run resumes.
 
@@ -71,6 +78,7 @@ def build(
             executor=executor,
             address=address,
             include_tests=include_tests,
+            max_repo_share=max_repo_share,
             write_rejects=write_rejects,
             push=push,
             repo_id=repo_id,
