@@ -5,11 +5,13 @@ Each record either stays or is rejected with exactly one reason, in this order:
 1. ``undocumented`` — no doc (null or blank): the dataset is (signature, doc) pairs.
 2. ``test_excluded`` — a test, bench or example function (kept, still flagged ``is_test``, with
    ``include_tests``).
-3. ``secret_dropped`` — a secret or e-mail address inside the *signature* (it cannot be redacted
+3. ``doc_unclosed_fence`` / ``missing_safety_doc`` — a doc with a defect its authors' own
+   lints flag (``corpus.doclint``; off with ``lint_docs=False``).
+4. ``secret_dropped`` — a secret or e-mail address inside the *signature* (it cannot be redacted
    without breaking the pair). One in the doc or source is replaced by ``<REDACTED>`` and the
    record is kept with ``redacted=True`` (counted as ``secret_redacted``). The record ``id`` stays
    the hash of the original text, so it still names the item at its pinned commit.
-4. Dedup. Records are clustered (union-find) by
+5. Dedup. Records are clustered (union-find) by
    - exact duplicates: the same (signature, doc) pair, or the same source text (one body
      documented twice, e.g. a delegating method copied across types: a model trained on the
      source would see it on both sides of a split);
@@ -23,7 +25,8 @@ Each record either stays or is rejected with exactly one reason, in this order:
    origin, id) — a minimum, so the choice does not depend on input order. Every record keeps
    ``dup_cluster`` = the representative's id; the others are rejected as ``exact_duplicate``
    (same pair or source as the representative) or ``near_duplicate``.
-5. Splits (``corpus.splits``): by the representative's file, so a cluster never crosses splits.
+6. Splits (``corpus.splits``): by the representative's file, so a cluster never crosses splits.
+7. ``repo_share_cap`` — no repository keeps more than ``max_repo_share`` (40%) of the records.
 """
 
 from __future__ import annotations
@@ -38,15 +41,18 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
+from corpus.doclint import doc_defect
 from corpus.schema import RECORD_SCHEMA, SORT_COLUMNS
 from corpus.secrets import find_secrets, redact
 from corpus.splits import assign_splits, split_counts
 
 #: Bumped whenever the filters' output for the same input and config can change.
-FILTERS_VERSION = "3"
+FILTERS_VERSION = "4"
 
 FILTER_REASONS = (
+    "doc_unclosed_fence",
     "exact_duplicate",
+    "missing_safety_doc",
     "near_duplicate",
     "repo_share_cap",
     "secret_redacted",
@@ -79,6 +85,8 @@ class FilterConfig:
     #: No repository may hold more than this share of the published records (1.0 = no cap):
     #: one large repo (tokio is ~49% of the documented fns) would otherwise dominate training.
     max_repo_share: float = 0.4
+    #: Drop docs with defects their authors' own lints flag (corpus/doclint.py).
+    lint_docs: bool = True
     version: str = FILTERS_VERSION
 
     def to_json(self) -> dict[str, Any]:
@@ -256,6 +264,10 @@ def filter_records(
             continue
         if rec["is_test"] and not config.include_tests:
             reject(rec, "test_excluded")
+            continue
+        defect = doc_defect(rec) if config.lint_docs else None
+        if defect:
+            reject(rec, defect)
             continue
         if find_secrets(rec["signature"]):
             reject(rec, "secret_dropped")
