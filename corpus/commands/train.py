@@ -1,0 +1,341 @@
+"""`corpus train` (trains), `corpus train plan|validate|merge|ablate|lr-find`, `corpus generate`.
+
+Only typer/rich at module level: torch, transformers, peft and trl (~8 s to import) are imported
+inside the command functions.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from corpus.commands._common import (
+    ExitCode,
+    console,
+    err_console,
+    fail,
+    is_interactive,
+    user_errors,
+)
+
+train_app = typer.Typer(
+    help="Fine-tune Qwen2.5-Coder on the corpus with QLoRA (needs the `train` extra).",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+
+_RECIPE = typer.Option(None, "--recipe", "-r", help="Tier: tiny, small (default), medium, large.")
+_CONFIG = typer.Option(None, "--config", "-c", help="A recipe YAML file instead of a tier.")
+_SET = typer.Option([], "--set", help="Override any config key: --set key=value (repeatable).")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the train group and the generate command to ``app``."""
+    app.add_typer(train_app, name="train")
+    app.command("generate")(generate)
+
+
+def _overrides(sets: list[str], **flags: Any) -> dict[str, Any]:
+    from pipelines.train.config import parse_set
+
+    values = {k: v for k, v in flags.items() if v is not None}
+    values.update(parse_set(sets))  # --set wins over flags: it is the most explicit
+    return values
+
+
+def _config(recipe: str | None, config: Path | None, sets: list[str], **flags: Any):
+    from pipelines.train.config import load_config
+
+    return load_config(recipe, config, _overrides(sets, **flags))
+
+
+@train_app.callback()
+def train(
+    ctx: typer.Context,
+    data: str = typer.Option(None, "--data", "-d", help="Dataset folder or Hub ORG/NAME@rev."),
+    out: str = typer.Option(None, "--out", "-o", help="Run folder (adapter/, checkpoints/...)."),
+    recipe: str = _RECIPE,
+    config: Path = _CONFIG,
+    model: str = typer.Option(None, "--model", "-m", help="Base model: Hub id or local dir."),
+    bits: int = typer.Option(None, "--bits", help="4 (QLoRA, NF4) or 16 (plain LoRA)."),
+    rank: int = typer.Option(None, "--rank", help="LoRA rank r."),
+    lr: float = typer.Option(None, "--lr", help="Peak learning rate."),
+    epochs: float = typer.Option(None, "--epochs", help="Passes over the training data."),
+    max_steps: int = typer.Option(None, "--max-steps", help="Stop after N optimiser steps."),
+    batch_size: int = typer.Option(None, "--batch-size", help="Sequences per step."),
+    grad_accum: int = typer.Option(None, "--grad-accum", help="Gradient accumulation steps."),
+    max_length: int = typer.Option(None, "--max-length", help="Tokens per (packed) sequence."),
+    seed: int = typer.Option(None, "--seed", help="Random seed."),
+    device: str = typer.Option(None, "--device", help="auto, cpu or cuda."),
+    push_to_hub: str = typer.Option(None, "--push-to-hub", help="Push the adapter to ORG/NAME."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from the last checkpoint."),
+    sets: list[str] = _SET,
+) -> None:
+    """Train a LoRA adapter (with no subcommand). See `corpus train plan` first."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with user_errors():
+        cfg = _config(
+            recipe,
+            config,
+            sets,
+            dataset=data,
+            output_dir=out,
+            model=model,
+            bits=bits,
+            lora_r=rank,
+            learning_rate=lr,
+            epochs=epochs,
+            max_steps=max_steps,
+            batch_size=batch_size,
+            grad_accum=grad_accum,
+            max_length=max_length,
+            seed=seed,
+            device=device,
+            push_to_hub=push_to_hub,
+        )
+        from pipelines.train.run import train as run_train
+
+        res = run_train(cfg, resume=resume, progress=is_interactive())
+    ev = f"{res.eval_loss:.4f}" if res.eval_loss is not None else "-"
+    tl = f"{res.train_loss:.4f}" if res.train_loss is not None else "-"
+    console.print(
+        f"trained {res.steps} steps on {res.device} in {res.seconds:.1f}s: train loss {tl}, "
+        f"eval loss {ev}; adapter in {res.adapter_dir}",
+        soft_wrap=True,
+        markup=False,
+    )
+
+
+@train_app.command("validate")
+def validate(
+    recipe: str = _RECIPE,
+    config: Path = _CONFIG,
+    sets: list[str] = _SET,
+) -> None:
+    """Check a recipe and overrides; report every error at once (exit 2 if any)."""
+    with user_errors():
+        from pipelines.train.config import collect_errors, load_values
+
+        cfg, errors = collect_errors(load_values(recipe, config, _overrides(sets)))
+    if errors:
+        err_console.print(f"[bold red]{len(errors)} config error(s):[/]")
+        for e in errors:
+            err_console.print(f"  - {e}", markup=False)
+        raise typer.Exit(int(ExitCode.BAD_INPUT))
+    console.print(f"config OK: {cfg.model}, bits={cfg.bits}, r={cfg.lora_r}", markup=False)
+
+
+@train_app.command("plan")
+def plan(
+    recipe: str = _RECIPE,
+    model: list[str] = typer.Option(
+        None, "--model", "-m", help="Hub id, local model dir or config.json (repeatable)."
+    ),
+    all_tiers: bool = typer.Option(False, "--all-tiers", help="Plan the four built-in tiers."),
+    rank: int = typer.Option(64, "--rank", help="LoRA rank r."),
+    batch_size: int = typer.Option(1, "--batch-size", help="Sequences per step."),
+    seq_len: int = typer.Option(2048, "--seq-len", "--max-length", help="Tokens per sequence."),
+    bits: int = typer.Option(4, "--bits", help="4 (NF4) or 16."),
+    targets: str = typer.Option("all", "--targets", help="attention, mlp or all."),
+    no_checkpointing: bool = typer.Option(False, "--no-checkpointing", help="Plan without it."),
+    cpu: bool = typer.Option(False, "--cpu", help="Plan a CPU run (fp32 compute)."),
+    vram: float = typer.Option(None, "--vram", help="GiB available: say if it fits, and how to."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Memory plan (weights, adapters, optimizer, activations) from the model's config."""
+    from rich.table import Table
+
+    from corpus.errors import BadInputError
+    from pipelines.train.arch import BUILTIN, resolve_shape
+    from pipelines.train.config import load_config
+    from pipelines.train.model import TARGETS
+    from pipelines.train.plan import GIB, advice, plan_memory
+
+    with user_errors():
+        if bits not in (4, 16):
+            raise BadInputError(f"--bits {bits}: choose 4 or 16")
+        if targets not in TARGETS:
+            raise BadInputError(f"--targets {targets}: choose one of {', '.join(TARGETS)}")
+        if min(rank, batch_size, seq_len) < 1:
+            raise BadInputError("--rank, --batch-size and --seq-len must be >= 1")
+        if all_tiers:
+            models = list(BUILTIN)
+        elif model:
+            models = list(model)
+        else:
+            models = [load_config(recipe).model]
+        rows = []
+        for m in models:
+            shape = resolve_shape(m)
+            p = plan_memory(
+                shape,
+                model=m,
+                bits=bits,
+                lora_r=rank,
+                batch_size=batch_size,
+                seq_len=seq_len,
+                gpu=not cpu,
+                gradient_checkpointing=not no_checkpointing,
+                targets=targets,
+            )
+            tips = advice(p, shape, vram) if vram is not None else []
+            rows.append((p, tips))
+    if as_json:
+        out = []
+        for p, tips in rows:
+            d = p.to_dict()
+            if vram is not None:
+                d.update(vram_gib=vram, fits=p.total <= vram * GIB, advice=tips)
+            out.append(d)
+        console.print_json(json.dumps(out))
+    else:
+        table = Table(title=f"memory plan: r={rank}, batch {batch_size}, seq {seq_len}, {bits}-bit")
+        for col in ("model", "weights", "adapters", "optimizer", "activations", "total"):
+            table.add_column(col, justify="left" if col == "model" else "right")
+        if vram is not None:
+            table.add_column(f"fits {vram:g} GiB")
+        for p, tips in rows:
+
+            def g(x: int) -> str:
+                return f"{x / GIB:.2f} GiB"
+
+            cells = [
+                p.model.rsplit("/", 1)[-1],
+                g(p.weights),
+                g(p.adapters + p.gradients),
+                g(p.optimizer),
+                g(p.activations),
+                g(p.total),
+            ]
+            if vram is not None:
+                cells.append("yes" if not tips else "no")
+            table.add_row(*cells)
+        console.print(table)
+        console.print(
+            "adapters column = LoRA weights + their gradients (fp32); total includes "
+            f"{0.6 if not cpu else 0} GiB CUDA context/workspace reserve.",
+            markup=False,
+        )
+        for p, tips in rows:
+            for t in tips:
+                console.print(f"{p.model}: does not fit {vram:g} GiB; {t}", markup=False)
+    if vram is not None and any(tips for _, tips in rows):
+        raise typer.Exit(int(ExitCode.FAILURE))
+
+
+@train_app.command("merge")
+def merge(
+    adapter: Path = typer.Argument(..., help="Adapter folder (RUN/adapter)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for the merged model."),
+    model: str = typer.Option(None, "--model", "-m", help="Base model (default: the adapter's)."),
+    dtype: str = typer.Option("bfloat16", "--dtype", help="bfloat16, float16 or float32."),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    push_to_hub: str = typer.Option(
+        None, "--push-to-hub", help="Push the merged model to ORG/NAME."
+    ),
+) -> None:
+    """Reload the base in 16-bit, merge the adapter into it, save safetensors."""
+    with user_errors():
+        from pipelines.train.merge import merge_adapter
+
+        path = merge_adapter(adapter, out, model=model, dtype=dtype, device=device)
+        if push_to_hub:
+            from pipelines.train.run import push_adapter
+
+            push_adapter(path, push_to_hub)
+    console.print(f"merged model written to {path}", markup=False)
+
+
+def _parse_ranks(text: str) -> list[int]:
+    try:
+        ranks = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        fail(f"--ranks {text!r}: expected integers like 4,8,16", ExitCode.BAD_INPUT)
+    if not ranks or min(ranks) < 1:
+        fail(f"--ranks {text!r}: expected positive integers", ExitCode.BAD_INPUT)
+    return ranks
+
+
+@train_app.command("ablate")
+def ablate(
+    data: str = typer.Option(..., "--data", "-d", help="Dataset folder or Hub ORG/NAME@rev."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for one run per rank + table."),
+    ranks: str = typer.Option("4,8,16,32,64", "--ranks", help="Comma-separated ranks."),
+    recipe: str = _RECIPE,
+    config: Path = _CONFIG,
+    model: str = typer.Option(None, "--model", "-m", help="Base model: Hub id or local dir."),
+    max_steps: int = typer.Option(None, "--max-steps", help="Steps per run."),
+    sets: list[str] = _SET,
+) -> None:
+    """Rank ablation: eval loss, trainable params, time and peak memory per rank."""
+    rank_list = _parse_ranks(ranks)
+    with user_errors():
+        cfg = _config(recipe, config, sets, dataset=data, model=model, max_steps=max_steps)
+        from pipelines.train.sweeps import ablate_ranks
+
+        rows = ablate_ranks(cfg, rank_list, out)
+    console.print((out / "ablation.md").read_text(encoding="utf-8"), markup=False)
+    _ = rows
+
+
+@train_app.command("lr-find")
+def lr_find(
+    data: str = typer.Option(..., "--data", "-d", help="Dataset folder or Hub ORG/NAME@rev."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for lr_find.json and .png."),
+    recipe: str = _RECIPE,
+    config: Path = _CONFIG,
+    model: str = typer.Option(None, "--model", "-m", help="Base model: Hub id or local dir."),
+    min_lr: float = typer.Option(1e-6, "--min-lr", help="Start of the range."),
+    max_lr: float = typer.Option(1e-1, "--max-lr", help="End of the range."),
+    steps: int = typer.Option(50, "--steps", help="Steps across the range."),
+    sets: list[str] = _SET,
+) -> None:
+    """LR range test: exponential LR sweep; suggests the LR of steepest loss descent."""
+    if not 0 < min_lr < max_lr or steps < 3:
+        fail("need 0 < --min-lr < --max-lr and --steps >= 3", ExitCode.BAD_INPUT)
+    with user_errors():
+        cfg = _config(recipe, config, sets, dataset=data, model=model)
+        from pipelines.train.sweeps import lr_range_test
+
+        res = lr_range_test(cfg, out, min_lr=min_lr, max_lr=max_lr, steps=steps)
+    console.print(f"suggested learning rate: {res['suggested_lr']:.2e} (plot: {out}/lr_find.png)")
+
+
+def generate(
+    adapter: Path = typer.Option(..., "--adapter", "-a", help="Adapter folder (RUN/adapter)."),
+    signature: str = typer.Option(None, "--signature", "-s", help="A Rust function signature."),
+    file: Path = typer.Option(None, "--file", "-f", help="A Rust source file."),
+    fn: str = typer.Option(None, "--fn", help="Name of the function in --file."),
+    model: str = typer.Option(None, "--model", "-m", help="Base model (default: the adapter's)."),
+    max_new_tokens: int = typer.Option(256, "--max-new-tokens", help="Generation budget."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+) -> None:
+    """Write a rustdoc comment for a function with a trained adapter."""
+    if (signature is None) == (file is None):
+        fail("give exactly one of --signature TEXT or --file F --fn NAME", ExitCode.BAD_INPUT)
+    if file is not None and not fn:
+        fail("--file needs --fn NAME", ExitCode.BAD_INPUT)
+    if file is not None and not file.is_file():
+        fail(f"no such file: {file}", ExitCode.BAD_INPUT)
+    if not adapter.is_dir():
+        fail(f"no such adapter folder: {adapter}", ExitCode.BAD_INPUT)
+    with user_errors():
+        from pipelines.train.generate import find_function, generate_doc
+
+        src = signature
+        if file is not None:
+            rec = find_function(file, fn)
+            signature, src = rec["signature"], rec["source"]
+        doc = generate_doc(
+            adapter,
+            signature=signature,
+            source=src,
+            model=model,
+            max_new_tokens=max_new_tokens,
+            device=device,
+        )
+    console.print(doc, markup=False, highlight=False)

@@ -1,0 +1,1 @@
+"""Stages after the corpus is built: fine-tuning on it."""

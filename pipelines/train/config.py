@@ -1,0 +1,373 @@
+"""The training recipe: one dataclass of documented fields, loaded from YAML, overridden, validated.
+
+A recipe YAML (``recipes/<tier>.yaml``) sets fields of :class:`TrainConfig`; the command line
+overrides them (``--set key=value`` or first-class flags). :func:`validate` collects *every*
+problem at once so ``corpus train validate`` can report them together. Defaults live here and
+in the YAML files only, never in ``cfg.get(key, default)`` calls elsewhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from corpus.errors import BadInputError
+
+RECIPES_DIR = Path(__file__).parent / "recipes"
+TIERS = ("tiny", "small", "medium", "large")
+DEFAULT_TIER = "small"
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You are an expert Rust programmer. You write idiomatic rustdoc comments: a one-line "
+    "summary, then details, and sections such as # Examples, # Errors, # Panics or # Safety "
+    "when they apply."
+)
+
+
+def _f(default: Any, help: str, choices: tuple[Any, ...] | None = None, **kw: Any) -> Any:
+    """A dataclass field carrying its help text and allowed choices (shown by validate/--help)."""
+    meta = {"help": help}
+    if choices is not None:
+        meta["choices"] = choices
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda: type(default)(default), metadata=meta, **kw)
+    return field(default=default, metadata=meta, **kw)
+
+
+@dataclass
+class TrainConfig:
+    """Everything one training run needs. Grouped: model, LoRA, data, optimisation, loop, output."""
+
+    # --- model ---------------------------------------------------------------------------
+    model: str = _f(
+        "Qwen/Qwen2.5-Coder-1.5B-Instruct",
+        "Base model: a Hub id (ORG/NAME) or a local directory with config.json and weights.",
+    )
+    bits: int = _f(
+        4, "Base weights: 4 = NF4 + double quantisation (QLoRA); 16 = plain LoRA.", (4, 16)
+    )
+    device: str = _f(
+        "auto", "Where to train: auto picks cuda when available, else cpu.", ("auto", "cpu", "cuda")
+    )
+    gradient_checkpointing: bool = _f(True, "Recompute activations in backward to save memory.")
+    attn_implementation: str = _f(
+        "sdpa", "Attention kernel passed to transformers.", ("sdpa", "eager", "flash_attention_2")
+    )
+
+    # --- LoRA ----------------------------------------------------------------------------
+    lora_r: int = _f(64, "LoRA rank r (>= 1).")
+    lora_alpha: float = _f(
+        16.0, "LoRA alpha; the update is scaled by alpha/r (alpha/sqrt(r) with rsLoRA)."
+    )
+    lora_dropout: float = _f(0.1, "Dropout on the LoRA input, in [0, 1).")
+    lora_targets: str = _f(
+        "all",
+        "Which linear projections get adapters: attention (q,k,v,o), mlp (gate,up,down) or all.",
+        ("attention", "mlp", "all"),
+    )
+    use_rslora: bool = _f(False, "Rank-stabilised LoRA: scale alpha/sqrt(r) instead of alpha/r.")
+    use_dora: bool = _f(False, "DoRA: weight-decomposed LoRA (adds a magnitude vector per module).")
+
+    # --- data ----------------------------------------------------------------------------
+    dataset: str = _f(
+        "",
+        "Local dataset folder/parquet (corpus build output) or a Hub dataset ORG/NAME[@revision].",
+    )
+    prompt_input: str = _f(
+        "signature",
+        "What the user turn shows: the function signature, or its whole source.",
+        ("signature", "source"),
+    )
+    system_prompt: str = _f(DEFAULT_SYSTEM_PROMPT, "System message of every conversation.")
+    include_tests: bool = _f(False, "Also train on records flagged is_test.")
+    max_length: int = _f(
+        2048, "Maximum tokens per (packed) sequence; longer examples are truncated."
+    )
+    packing: bool = _f(True, "Pack several conversations into one sequence (padding-free).")
+    packing_strategy: str = _f(
+        "bfd",
+        "TRL packing: bfd keeps conversations whole; wrapped cuts across them.",
+        ("bfd", "wrapped"),
+    )
+    train_split: str = _f("train", "Value of the corpus `split` column used for training.")
+    eval_split: str = _f(
+        "validation", "Value of the `split` column used for eval loss ('' = none)."
+    )
+    max_train_records: int = _f(0, "Use at most this many training records (0 = all).")
+    max_eval_records: int = _f(512, "Use at most this many eval records (0 = all).")
+
+    # --- optimisation --------------------------------------------------------------------
+    learning_rate: float = _f(2e-4, "Peak learning rate.")
+    lr_scheduler: str = _f(
+        "constant_with_warmup",
+        "Schedule after warmup.",
+        ("constant_with_warmup", "cosine", "linear", "constant"),
+    )
+    warmup: float = _f(0.03, "Warmup: a fraction of the steps if < 1, else a number of steps.")
+    weight_decay: float = _f(0.0, "AdamW weight decay.")
+    max_grad_norm: float = _f(0.3, "Gradient clipping norm (0 = off).")
+    optimizer: str = _f(
+        "auto",
+        "auto = paged_adamw_32bit on GPU, adamw_torch on CPU (paging needs CUDA).",
+        ("auto", "paged_adamw_32bit", "paged_adamw_8bit", "adamw_torch"),
+    )
+    batch_size: int = _f(1, "Sequences per device step.")
+    grad_accum: int = _f(16, "Gradient accumulation steps (effective batch = batch_size * this).")
+    epochs: float = _f(1.0, "Passes over the training data (ignored when max_steps > 0).")
+    max_steps: int = _f(0, "Stop after this many optimiser steps (0 = use epochs).")
+    seed: int = _f(42, "Seed for data order, LoRA init and dropout.")
+
+    # --- loop ----------------------------------------------------------------------------
+    eval_steps: int = _f(100, "Eval loss every N optimiser steps (0 = only at the end).")
+    early_stopping_patience: int = _f(
+        3, "Stop after this many evals without improvement (0 = off; needs eval)."
+    )
+    save_steps: int = _f(100, "Checkpoint every N optimiser steps (0 = only at the end).")
+    save_total_limit: int = _f(3, "Keep at most this many checkpoints (0 = all).")
+    logging_steps: int = _f(10, "Log train loss every N optimiser steps.")
+
+    # --- output --------------------------------------------------------------------------
+    output_dir: str = _f("runs/train", "Run folder: adapter/, checkpoints/, metrics.jsonl, report.")
+    push_to_hub: str = _f(
+        "", "Push the adapter to this Hub repo ORG/NAME after training ('' = no)."
+    )
+
+    # ------------------------------------------------------------------------------------
+    @property
+    def uses_eval(self) -> bool:
+        """True when an eval split is configured."""
+        return bool(self.eval_split)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of every field (what gets saved beside the run as train_config.yaml)."""
+        return dataclasses.asdict(self)
+
+
+FIELD_NAMES = tuple(f.name for f in fields(TrainConfig))
+_HINTS = typing.get_type_hints(TrainConfig)
+
+
+def field_help() -> dict[str, str]:
+    """name -> help text, with the allowed choices appended (for docs and `validate`)."""
+    out = {}
+    for f in fields(TrainConfig):
+        text = f.metadata["help"]
+        if "choices" in f.metadata:
+            text += f" One of: {', '.join(map(str, f.metadata['choices']))}."
+        out[f.name] = text
+    return out
+
+
+def recipe_path(tier: str) -> Path:
+    """The YAML file of a tier."""
+    if tier not in TIERS:
+        raise BadInputError(f"unknown recipe tier {tier!r}; choose one of {', '.join(TIERS)}")
+    return RECIPES_DIR / f"{tier}.yaml"
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """A recipe file as a mapping, with clear errors for a missing or malformed file."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise BadInputError(f"{path}: no such config file") from exc
+    except yaml.YAMLError as exc:
+        raise BadInputError(f"{path}: not valid YAML ({exc})") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise BadInputError(f"{path}: a recipe must be a mapping of key: value")
+    return data
+
+
+def parse_set(items: list[str]) -> dict[str, Any]:
+    """``["lora_r=8", "packing=false"]`` -> ``{"lora_r": 8, "packing": False}`` (YAML scalars)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise BadInputError(f"--set {item!r}: expected key=value")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        out[key.strip()] = value
+    return out
+
+
+def _check_type(name: str, value: Any) -> tuple[Any, str | None]:
+    """Coerce ``value`` to the field's type where lossless; return (value, error or None)."""
+    hint = _HINTS[name]
+    if isinstance(hint, types.UnionType):  # not used today; kept explicit rather than guessed
+        return value, None
+    if hint is bool:
+        if isinstance(value, bool):
+            return value, None
+        return value, f"{name}: expected true or false, got {value!r}"
+    if hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value, None
+        if isinstance(value, float) and value.is_integer():
+            return int(value), None
+        return value, f"{name}: expected an integer, got {value!r}"
+    if hint is float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value), None
+        if isinstance(value, str):  # YAML reads "2e-4" as a string
+            try:
+                return float(value), None
+            except ValueError:
+                pass
+        return value, f"{name}: expected a number, got {value!r}"
+    if hint is str:
+        if isinstance(value, str):
+            return value, None
+        if value is None:
+            return "", None
+        return value, f"{name}: expected a string, got {value!r}"
+    return value, None
+
+
+def collect_errors(values: dict[str, Any]) -> tuple[TrainConfig | None, list[str]]:
+    """Build a config from raw values; return it (None if unusable) and every error found."""
+    errors: list[str] = []
+    clean: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in FIELD_NAMES:
+            near = [n for n in FIELD_NAMES if key.replace("-", "_") == n or key in n]
+            hint = f" (did you mean {near[0]}?)" if near else ""
+            errors.append(f"{key}: unknown option{hint}")
+            continue
+        value, err = _check_type(key, value)
+        if err:
+            errors.append(err)
+        else:
+            clean[key] = value
+    cfg = TrainConfig(**clean)
+    errors.extend(_semantic_errors(cfg, typed_ok=set(values) - set(clean)))
+    return cfg, errors
+
+
+def _semantic_errors(cfg: TrainConfig, typed_ok: set[str]) -> list[str]:
+    """Choices, ranges and cross-field rules (skipping fields that already failed their type)."""
+    errs: list[str] = []
+    for f in fields(TrainConfig):
+        if f.name in typed_ok:
+            continue
+        choices = f.metadata.get("choices")
+        value = getattr(cfg, f.name)
+        if choices is not None and value not in choices:
+            errs.append(f"{f.name}: {value!r} is not one of {', '.join(map(str, choices))}")
+
+    def need(cond: bool, msg: str, *names: str) -> None:
+        if not any(n in typed_ok for n in names) and not cond:
+            errs.append(msg)
+
+    need(cfg.lora_r >= 1, f"lora_r: must be >= 1, got {cfg.lora_r}", "lora_r")
+    need(cfg.lora_alpha > 0, f"lora_alpha: must be > 0, got {cfg.lora_alpha}", "lora_alpha")
+    need(
+        0 <= cfg.lora_dropout < 1,
+        f"lora_dropout: must be in [0, 1), got {cfg.lora_dropout}",
+        "lora_dropout",
+    )
+    need(cfg.max_length >= 32, f"max_length: must be >= 32, got {cfg.max_length}", "max_length")
+    need(
+        cfg.learning_rate > 0,
+        f"learning_rate: must be > 0, got {cfg.learning_rate}",
+        "learning_rate",
+    )
+    need(cfg.warmup >= 0, f"warmup: must be >= 0, got {cfg.warmup}", "warmup")
+    need(
+        cfg.weight_decay >= 0, f"weight_decay: must be >= 0, got {cfg.weight_decay}", "weight_decay"
+    )
+    need(
+        cfg.max_grad_norm >= 0,
+        f"max_grad_norm: must be >= 0, got {cfg.max_grad_norm}",
+        "max_grad_norm",
+    )
+    need(cfg.batch_size >= 1, f"batch_size: must be >= 1, got {cfg.batch_size}", "batch_size")
+    need(cfg.grad_accum >= 1, f"grad_accum: must be >= 1, got {cfg.grad_accum}", "grad_accum")
+    need(cfg.epochs > 0, f"epochs: must be > 0, got {cfg.epochs}", "epochs")
+    for name in (
+        "max_steps",
+        "eval_steps",
+        "save_steps",
+        "save_total_limit",
+        "early_stopping_patience",
+        "max_train_records",
+        "max_eval_records",
+    ):
+        need(getattr(cfg, name) >= 0, f"{name}: must be >= 0, got {getattr(cfg, name)}", name)
+    need(
+        cfg.logging_steps >= 1,
+        f"logging_steps: must be >= 1, got {cfg.logging_steps}",
+        "logging_steps",
+    )
+    need(bool(cfg.model.strip()), "model: must name a Hub id or a local directory", "model")
+    need(
+        not (cfg.early_stopping_patience and not cfg.eval_split),
+        "early_stopping_patience: needs an eval split "
+        "(set eval_split, or early_stopping_patience=0)",
+        "early_stopping_patience",
+        "eval_split",
+    )
+    need(
+        not (cfg.use_dora and cfg.bits == 4 and cfg.device == "cpu"),
+        "use_dora: DoRA on a 4-bit base needs a GPU (peft dequantises every step); "
+        "use bits=16 on CPU",
+        "use_dora",
+        "bits",
+        "device",
+    )
+    need(
+        not (cfg.optimizer.startswith("paged_") and cfg.device == "cpu"),
+        f"optimizer: {cfg.optimizer} pages optimizer state through CUDA; use adamw_torch or auto "
+        "on CPU",
+        "optimizer",
+        "device",
+    )
+    need(
+        not (cfg.push_to_hub and "/" not in cfg.push_to_hub),
+        f"push_to_hub: expected ORG/NAME, got {cfg.push_to_hub!r}",
+        "push_to_hub",
+    )
+    return errs
+
+
+def load_values(
+    tier: str | None = None, config: Path | None = None, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Raw values: the tier's YAML (or ``config``), then ``overrides`` on top."""
+    if config is not None and tier is not None:
+        raise BadInputError("give either --recipe or --config, not both")
+    path = Path(config) if config is not None else recipe_path(tier or DEFAULT_TIER)
+    values = read_yaml(path)
+    values.update(overrides or {})
+    return values
+
+
+def load_config(
+    tier: str | None = None, config: Path | None = None, overrides: dict[str, Any] | None = None
+) -> TrainConfig:
+    """A validated config; raises BadInputError listing every error."""
+    cfg, errors = collect_errors(load_values(tier, config, overrides))
+    if errors:
+        raise BadInputError(
+            f"{len(errors)} config error(s):\n" + "\n".join(f"  - {e}" for e in errors)
+        )
+    assert cfg is not None
+    return cfg
+
+
+def save_config(cfg: TrainConfig, dest: Path) -> None:
+    """Write the effective config beside a run (atomically), so a rerun can reuse it."""
+    from corpus.store import write_bytes_atomic
+
+    text = yaml.safe_dump(cfg.to_dict(), sort_keys=False, allow_unicode=True)
+    write_bytes_atomic(dest, text.encode("utf-8"))

@@ -1,0 +1,216 @@
+"""Memory plan of a (Q)LoRA run, from the model's real shape — not guessed from a parameter count.
+
+Terms (bytes):
+- weights: the 7 projections per layer in NF4 (0.5 B/param + 8-bit block scales per 64 weights
+  + fp32 second-level scales per 256 blocks: double quantisation) or in the compute dtype;
+  embeddings, lm_head (when untied), norms and q/k/v biases in the compute dtype.
+- adapters: r*(in+out) per targeted projection and layer (+ a magnitude vector with DoRA), fp32.
+- gradients: one fp32 value per adapter parameter.
+- optimizer: AdamW keeps two fp32 moments per adapter parameter (paged or not).
+- activations: with gradient checkpointing, each layer's input (T*h) is kept and one layer is
+  recomputed at a time; without it every layer's saved tensors are kept. The loss adds the
+  logits (T*V in the compute dtype) plus fp32 T*V tensors (log-softmax, its gradient, and the
+  upcast of 16-bit logits), which dominates for Qwen's 152k vocabulary. T = batch * sequence length.
+Activation coefficients were counted from Qwen2's decoder layer with LoRA on every projection
+and checked against torch's CPU allocator (profiler memory events) on a tiny Qwen2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from pipelines.train.arch import ModelShape
+from pipelines.train.model import TARGETS
+
+GIB = 2**30
+NF4_BLOCK = 64
+DQ_BLOCK = 256
+# CUDA context, cuBLAS workspace and allocator fragmentation: a fixed reserve on GPU.
+GPU_OVERHEAD_BYTES = int(0.6 * GIB)
+
+
+@dataclass(frozen=True)
+class MemoryPlan:
+    """One plan, in bytes, with the inputs that produced it."""
+
+    model: str
+    bits: int
+    lora_r: int
+    batch_size: int
+    seq_len: int
+    compute_bytes: int
+    gradient_checkpointing: bool
+    weights: int
+    adapters: int
+    gradients: int
+    optimizer: int
+    activations: int
+    overhead: int
+    trainable_params: int
+
+    @property
+    def total(self) -> int:
+        """Everything, including the fixed GPU overhead."""
+        return (
+            self.weights
+            + self.adapters
+            + self.gradients
+            + self.optimizer
+            + self.activations
+            + self.overhead
+        )
+
+    def to_dict(self) -> dict:
+        """Plain dict (with the total) for JSON output."""
+        return {**asdict(self), "total": self.total}
+
+
+def weight_bytes(shape: ModelShape, bits: int, compute_bytes: int) -> int:
+    """Bytes of the base model's weights as loaded (NF4 + double quant, or 16/32-bit)."""
+    per_layer = sum(i * o for i, o in shape.linear_shapes().values())
+    n_lin = per_layer * shape.num_hidden_layers
+    if bits == 4:
+        blocks = n_lin // NF4_BLOCK
+        lin = n_lin // 2 + blocks + (blocks // DQ_BLOCK) * 4 * 2  # codes, 8-bit scales, fp32 stats
+    else:
+        lin = n_lin * compute_bytes
+    h, kv = shape.hidden_size, shape.kv_dim
+    bias = (h + 2 * kv) * shape.num_hidden_layers if shape.attention_bias else 0
+    norms = (2 * shape.num_hidden_layers + 1) * h
+    embed = shape.vocab_size * h * (1 if shape.tie_word_embeddings else 2)
+    return lin + (bias + norms + embed) * compute_bytes
+
+
+def adapter_params(shape: ModelShape, r: int, targets: str = "all", dora: bool = False) -> int:
+    """Trainable LoRA parameters."""
+    lin = shape.linear_shapes()
+    per_layer = sum(
+        r * (lin[m][0] + lin[m][1]) + (lin[m][1] if dora else 0) for m in TARGETS[targets]
+    )
+    return per_layer * shape.num_hidden_layers
+
+
+def activation_bytes(
+    shape: ModelShape,
+    *,
+    tokens: int,
+    compute_bytes: int,
+    gradient_checkpointing: bool,
+    r: int,
+    targets: str = "all",
+) -> int:
+    """Peak activation memory of one forward+backward over ``tokens`` tokens."""
+    h, kv, i, cb = shape.hidden_size, shape.kv_dim, shape.intermediate_size, compute_bytes
+    lora_in = sum(shape.linear_shapes()[m][0] for m in TARGETS[targets])
+    # Saved per token by one decoder layer: norms, q/k/v + RoPE copies, attention out, MLP
+    # gate/up/act/product (coefficients fitted on a profiled Qwen2 layer), plus LoRA's dropout
+    # outputs with their 1-byte masks and the r-wide outputs of each A matrix.
+    layer = (
+        cb * (10 * h + 4 * kv + 5 * i // 2) + lora_in * (cb + 1) + cb * r * len(TARGETS[targets])
+    )
+    # The loss: logits in the compute dtype, log-softmax and its gradient in fp32, plus the fp32
+    # upcast of 16-bit logits (a no-op when computing in fp32).
+    logits = shape.vocab_size * (cb + 8 + (4 if cb < 4 else 0))
+    if gradient_checkpointing:
+        kept = shape.num_hidden_layers * h * cb
+        return tokens * (kept + max(logits, layer + 2 * h * cb))
+    return tokens * (shape.num_hidden_layers * layer + logits)
+
+
+def plan_memory(
+    shape: ModelShape,
+    *,
+    model: str = "",
+    bits: int = 4,
+    lora_r: int = 64,
+    batch_size: int = 1,
+    seq_len: int = 2048,
+    gpu: bool = True,
+    gradient_checkpointing: bool = True,
+    targets: str = "all",
+    dora: bool = False,
+) -> MemoryPlan:
+    """The memory plan of a run (GPU: bf16 compute + fixed overhead; CPU: fp32 compute)."""
+    cb = 2 if gpu else 4
+    n = adapter_params(shape, lora_r, targets, dora)
+    return MemoryPlan(
+        model=model,
+        bits=bits,
+        lora_r=lora_r,
+        batch_size=batch_size,
+        seq_len=seq_len,
+        compute_bytes=cb,
+        gradient_checkpointing=gradient_checkpointing,
+        weights=weight_bytes(shape, bits, cb),
+        adapters=n * 4,
+        gradients=n * 4,
+        optimizer=n * 8,
+        activations=activation_bytes(
+            shape,
+            tokens=batch_size * seq_len,
+            compute_bytes=cb,
+            gradient_checkpointing=gradient_checkpointing,
+            r=lora_r,
+            targets=targets,
+        ),
+        overhead=GPU_OVERHEAD_BYTES if gpu else 0,
+        trainable_params=n,
+    )
+
+
+def advice(plan: MemoryPlan, shape: ModelShape, vram_gib: float) -> list[str]:
+    """What to change so the plan fits ``vram_gib`` (empty if it already fits)."""
+    budget = vram_gib * GIB
+    if plan.total <= budget:
+        return []
+
+    def fits(**kw: object) -> MemoryPlan:
+        base = {
+            "model": plan.model,
+            "bits": plan.bits,
+            "lora_r": plan.lora_r,
+            "batch_size": plan.batch_size,
+            "seq_len": plan.seq_len,
+            "gpu": plan.overhead > 0,
+            "gradient_checkpointing": plan.gradient_checkpointing,
+        }
+        base.update(kw)
+        return plan_memory(shape, **base)  # type: ignore[arg-type]
+
+    tips: list[str] = []
+    if not plan.gradient_checkpointing and fits(gradient_checkpointing=True).total <= budget:
+        tips.append("turn on gradient checkpointing (--set gradient_checkpointing=true)")
+    if plan.bits == 16 and fits(bits=4).total <= budget:
+        tips.append("load the base in 4-bit NF4 (--bits 4)")
+    if plan.batch_size > 1 and fits(batch_size=1).total <= budget:
+        tips.append(
+            f"use --batch-size 1 and raise --grad-accum by {plan.batch_size}x "
+            "(same effective batch)"
+        )
+    seq = plan.seq_len
+    while seq > 256 and fits(seq_len=seq).total > budget:
+        seq //= 2
+    if seq < plan.seq_len and fits(seq_len=seq).total <= budget:
+        tips.append(f"lower --max-length to {seq}")
+    r = plan.lora_r
+    while r > 4 and fits(lora_r=r).total > budget:
+        r //= 2
+    if r < plan.lora_r and fits(lora_r=r).total <= budget:
+        tips.append(f"lower --rank to {r}")
+    floor = fits(bits=4, batch_size=1, seq_len=256, lora_r=4, gradient_checkpointing=True).total
+    if floor > budget:
+        tips.append(
+            f"even 4-bit, r=4, seq 256 needs {floor / GIB:.1f} GiB: pick a smaller tier or a "
+            "bigger GPU"
+        )
+    elif not tips:
+        for r2 in (32, 16, 8, 4):
+            for s2 in (2048, 1024, 512, 256):
+                if (
+                    r2 <= plan.lora_r
+                    and s2 <= plan.seq_len
+                    and fits(bits=4, batch_size=1, lora_r=r2, seq_len=s2).total <= budget
+                ):
+                    return [f"use --bits 4 --batch-size 1 --rank {r2} --max-length {s2}"]
+        tips.append("combine 4-bit, batch 1, a lower --rank and a shorter --max-length")
+    return tips

@@ -1,0 +1,239 @@
+"""One training run: setup -> train -> save -> report, on TRL's SFTTrainer.
+
+Why SFTTrainer and not a plain loop: it already does padding-free packing, gradient
+accumulation, warmup + schedules, clipping, eval every N steps, early stopping, checkpoints
+with optimizer/scheduler/RNG state and an exact ``--resume`` — each would be a source of bugs
+here. Tokenisation is ours (``data.py``), so what carries loss is decided and tested in one place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from corpus.errors import BadInputError
+from pipelines.train.config import TrainConfig, save_config
+
+ADAPTER_DIR = "adapter"
+CHECKPOINT_DIR = "checkpoints"
+METRICS_FILE = "metrics.jsonl"
+CONFIG_FILE = "train_config.yaml"
+SUMMARY_FILE = "summary.json"
+
+
+@dataclass
+class RunResult:
+    """What a finished run reports (also written to summary.json)."""
+
+    output_dir: str
+    adapter_dir: str
+    steps: int
+    train_loss: float | None
+    eval_loss: float | None
+    trainable_params: int
+    total_params: int
+    seconds: float
+    peak_memory_bytes: int
+    device: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def _peak_memory(device: str) -> int:
+    """Peak device memory (CUDA allocator) or peak RSS of this process (CPU), in bytes."""
+    import torch
+
+    if device == "cuda":
+        return int(torch.cuda.max_memory_allocated())
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def sft_config(cfg: TrainConfig, device: str, has_eval: bool) -> Any:
+    """TRL's SFTConfig from our recipe (every knob mapped explicitly)."""
+    from trl import SFTConfig
+
+    from pipelines.train.model import optimizer_name
+
+    out = Path(cfg.output_dir)
+    eval_on = has_eval and cfg.eval_steps > 0
+    save_on = cfg.save_steps > 0
+    # load_best_model_at_end needs checkpoints on the eval grid; otherwise keep the last weights.
+    load_best = eval_on and save_on and cfg.save_steps % cfg.eval_steps == 0
+    return SFTConfig(
+        output_dir=str(out / CHECKPOINT_DIR),
+        per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.batch_size,
+        gradient_accumulation_steps=cfg.grad_accum,
+        learning_rate=cfg.learning_rate,
+        lr_scheduler_type=cfg.lr_scheduler,
+        warmup_steps=cfg.warmup,  # < 1 is a ratio of the total steps (transformers 5)
+        weight_decay=cfg.weight_decay,
+        max_grad_norm=cfg.max_grad_norm,
+        optim=optimizer_name(cfg, device),
+        num_train_epochs=cfg.epochs,
+        max_steps=cfg.max_steps if cfg.max_steps > 0 else -1,
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        eval_strategy="steps" if eval_on else "no",
+        eval_steps=cfg.eval_steps if eval_on else None,
+        save_strategy="steps" if save_on else "no",
+        save_steps=cfg.save_steps if save_on else 500,
+        save_total_limit=cfg.save_total_limit or None,
+        load_best_model_at_end=load_best,
+        metric_for_best_model="eval_loss" if eval_on else None,
+        greater_is_better=False,
+        logging_steps=cfg.logging_steps,
+        logging_first_step=True,
+        bf16=device == "cuda",
+        use_cpu=device == "cpu",
+        gradient_checkpointing=cfg.gradient_checkpointing,
+        gradient_checkpointing_kwargs={"use_reentrant": False},
+        max_length=cfg.max_length,
+        packing=cfg.packing,
+        packing_strategy=cfg.packing_strategy,
+        report_to=[],
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+    )
+
+
+def last_checkpoint(output_dir: Path) -> Path | None:
+    """The newest checkpoint-N folder of a run, if any."""
+    ckpts = sorted(
+        (p for p in (Path(output_dir) / CHECKPOINT_DIR).glob("checkpoint-*") if p.is_dir()),
+        key=lambda p: int(p.name.rsplit("-", 1)[1]),
+    )
+    return ckpts[-1] if ckpts else None
+
+
+def _save_adapter_atomic(model: Any, tokenizer: Any, cfg: TrainConfig, dest: Path) -> None:
+    """adapter_model.safetensors + adapter_config.json (+ tokenizer, recipe), swapped in whole."""
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(str(tmp), safe_serialization=True)
+    tokenizer.save_pretrained(str(tmp))
+    save_config(cfg, tmp / CONFIG_FILE)
+    old = dest.with_name(f".{dest.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if dest.exists():
+        os.replace(dest, old)
+    os.replace(tmp, dest)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def make_trainer(cfg: TrainConfig, *, progress: bool = False, extra_callbacks: list | None = None):
+    """Build (trainer, tokenizer, data stats, device): everything short of calling train()."""
+    from transformers import EarlyStoppingCallback, set_seed
+    from trl import SFTTrainer
+
+    from pipelines.train.callbacks import JsonlMetrics, RichProgress
+    from pipelines.train.data import build_datasets
+    from pipelines.train.model import build_model, load_tokenizer, resolve_device
+
+    device = resolve_device(cfg.device)
+    set_seed(cfg.seed)
+    tokenizer = load_tokenizer(cfg.model)
+    train_ds, eval_ds, stats = build_datasets(cfg, tokenizer)
+    model = build_model(cfg, device)
+    args = sft_config(cfg, device, eval_ds is not None)
+    callbacks: list = [JsonlMetrics(Path(cfg.output_dir) / METRICS_FILE), RichProgress(progress)]
+    if args.eval_strategy != "no" and cfg.early_stopping_patience:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
+    callbacks.extend(extra_callbacks or [])
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer = SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=train_ds,
+        eval_dataset=eval_ds,
+        processing_class=tokenizer,
+        callbacks=callbacks,
+    )
+    trainer.remove_callback(PrinterCallback)  # metrics go to metrics.jsonl and the progress bar
+    return trainer, tokenizer, stats, device
+
+
+def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = False) -> RunResult:
+    """Train, save the adapter, write metrics, summary and report; optionally push to the Hub."""
+    import torch
+
+    from pipelines.train.model import count_params
+    from pipelines.train.report import write_report
+
+    out = Path(cfg.output_dir)
+    checkpoint = None
+    if resume:
+        checkpoint = last_checkpoint(out)
+        if checkpoint is None:
+            raise BadInputError(f"--resume: no checkpoint under {out / CHECKPOINT_DIR}")
+    elif last_checkpoint(out) is not None:
+        raise BadInputError(
+            f"{out} already holds checkpoints; pass --resume to continue, or choose another --out"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    save_config(cfg, out / CONFIG_FILE)
+    if not resume:
+        (out / METRICS_FILE).unlink(missing_ok=True)
+    if torch.cuda.is_available():
+        torch.cuda.reset_peak_memory_stats()
+    t0 = time.monotonic()
+    trainer, tokenizer, stats, device = make_trainer(cfg, progress=progress)
+    result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    eval_loss = None
+    if trainer.eval_dataset is not None:
+        eval_loss = float(trainer.evaluate()["eval_loss"])
+    seconds = time.monotonic() - t0
+    _save_adapter_atomic(trainer.model, tokenizer, cfg, out / ADAPTER_DIR)
+    trainable, total = count_params(trainer.model)
+    res = RunResult(
+        output_dir=str(out),
+        adapter_dir=str(out / ADAPTER_DIR),
+        steps=int(trainer.state.global_step),
+        train_loss=float(result.training_loss) if result.training_loss is not None else None,
+        eval_loss=eval_loss,
+        trainable_params=trainable,
+        total_params=total,
+        seconds=round(seconds, 3),
+        peak_memory_bytes=_peak_memory(device),
+        device=device,
+        data=asdict(stats),
+    )
+    from corpus.store import write_json
+
+    write_json(out / SUMMARY_FILE, asdict(res))
+    write_report(out, cfg, res)
+    if cfg.push_to_hub:
+        push_adapter(out / ADAPTER_DIR, cfg.push_to_hub)
+    return res
+
+
+def push_adapter(folder: Path, repo_id: str, *, private: bool = True) -> str:
+    """Upload a folder (adapter or merged model) to a Hub model repo; token from HF_TOKEN/login."""
+    from huggingface_hub import HfApi
+
+    api = HfApi()  # reads HF_TOKEN / the login cache itself: we never handle the token
+    try:
+        api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
+        info = api.upload_folder(repo_id=repo_id, folder_path=str(folder), repo_type="model")
+    except Exception as exc:  # auth, network: tell the user, never echo a token
+        raise BadInputError(f"push to {repo_id} failed: {type(exc).__name__}: {exc}") from exc
+    return str(getattr(info, "commit_url", repo_id))
+
+
+def read_metrics(out: Path) -> list[dict]:
+    """metrics.jsonl rows, keeping the last row per (step, kind) so resumed runs don't repeat."""
+    path = Path(out) / METRICS_FILE
+    if not path.exists():
+        return []
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    seen: dict[tuple, dict] = {}
+    for r in rows:
+        kind = "eval" if "eval_loss" in r else ("train" if "loss" in r else "other")
+        seen[(r["step"], kind)] = r
+    return sorted(seen.values(), key=lambda r: r["step"])

@@ -1,0 +1,221 @@
+"""Trainer pieces without a training loop: config, data/labels, NF4 layers, memory plan, CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from corpus.cli import app
+from corpus.errors import BadInputError
+from pipelines.train.arch import BUILTIN, resolve_shape
+from pipelines.train.config import TIERS, collect_errors, load_config, load_values
+from pipelines.train.data import IGNORE_INDEX, comment_as_doc, doc_as_comment, to_messages
+from pipelines.train.plan import GIB, plan_memory
+from tests.records_factory import make_record
+from tests.train_fixtures import tiny_dataset_dir, tiny_model_dir
+
+__all__ = ["tiny_dataset_dir", "tiny_model_dir"]
+runner = CliRunner()
+
+
+def test_cli_import_does_not_load_torch() -> None:
+    code = (
+        "import sys, corpus.cli; "
+        "bad = [m for m in ('torch', 'transformers', 'peft', 'trl') if m in sys.modules]; "
+        "sys.exit(1 if bad else 0)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_recipes_validate_and_begin_with_their_command(tier: str) -> None:
+    from pipelines.train.config import recipe_path
+
+    first = recipe_path(tier).read_text().splitlines()[0]
+    assert first.startswith(f"# corpus train --recipe {tier} ")
+    assert load_config(tier).model in BUILTIN
+
+
+def test_bad_config_reports_every_error() -> None:
+    values = load_values(
+        "small", None, {"lora_r": 0, "bits": 8, "typo_key": 1, "lr_scheduler": "x"}
+    )
+    _, errors = collect_errors(values)
+    assert len(errors) == 4
+    with pytest.raises(BadInputError) as exc:
+        load_config("small", overrides={"lora_r": 0, "bits": 8, "learning_rate": "fast"})
+    msg = str(exc.value)
+    assert (
+        "3 config error(s)" in msg and "lora_r" in msg and "bits" in msg and "learning_rate" in msg
+    )
+
+
+def test_cli_validate_exit_codes(tmp_path) -> None:
+    bad = runner.invoke(app, ["train", "validate", "--set", "lora_r=-1", "--set", "nope=2"])
+    assert bad.exit_code == 2
+    assert "lora_r" in bad.output and "nope: unknown option" in bad.output
+    cfg = tmp_path / "x.yaml"
+    cfg.write_text("model: [unclosed\n")
+    assert runner.invoke(app, ["train", "validate", "--config", str(cfg)]).exit_code == 2
+    assert runner.invoke(app, ["train", "validate", "--recipe", "medium"]).exit_code == 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(r=st.integers(-5, 512), dropout=st.floats(-1, 2, allow_nan=False))
+def test_lora_ranges_property(r: int, dropout: float) -> None:
+    _, errors = collect_errors({"lora_r": r, "lora_dropout": dropout})
+    assert any(e.startswith("lora_r:") for e in errors) == (r < 1)
+    assert any(e.startswith("lora_dropout:") for e in errors) == (not 0 <= dropout < 1)
+
+
+@given(st.lists(st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=30), min_size=1))
+def test_doc_comment_roundtrip(lines: list[str]) -> None:
+    doc = "\n".join(line.strip() for line in lines).strip("\n")
+    comment = doc_as_comment(doc)
+    assert all(line.startswith("///") for line in comment.split("\n"))
+    assert comment_as_doc(comment) == "\n".join(x.rstrip() for x in doc.split("\n")).strip()
+
+
+def test_only_assistant_tokens_carry_loss(tiny_model_dir) -> None:
+    from pipelines.train.data import tokenize_conversation
+    from pipelines.train.model import load_tokenizer
+
+    tok = load_tokenizer(str(tiny_model_dir))
+    cfg = load_config("tiny")
+    rec = make_record(3, doc="Adds three.\n\n# Panics\nNever.")
+    msgs = to_messages(rec, cfg)
+    ids, labels = tokenize_conversation(tok, msgs)
+    assert len(ids) == len(labels)
+    first = next(i for i, x in enumerate(labels) if x != IGNORE_INDEX)
+    assert all(x == IGNORE_INDEX for x in labels[:first])
+    assert labels[first:] == ids[first:]
+    assert tok.decode(ids[first:]) == msgs[-1]["content"] + "<|im_end|>\n"
+    assert tok.decode(ids[:first]).endswith("<|im_start|>assistant\n")
+    assert "rustdoc comment" in tok.decode(ids[:first]) and rec["signature"] in tok.decode(ids)
+
+
+def test_data_selection_and_truncation(tiny_model_dir, tiny_dataset_dir) -> None:
+    from pipelines.train.data import build_datasets, tokenize_conversation
+    from pipelines.train.model import load_tokenizer
+
+    tok = load_tokenizer(str(tiny_model_dir))
+    base = load_config("tiny", overrides={"dataset": str(tiny_dataset_dir)})
+    prompt_lens = []
+    for i in range(48):
+        _, labels = tokenize_conversation(tok, to_messages(make_record(i), base))
+        prompt_lens.append(labels.count(IGNORE_INDEX))
+    # Room for at most 2 answer tokens: every example is truncated, none loses all its loss.
+    limit = max(prompt_lens) + 2
+    cfg = load_config("tiny", overrides={"dataset": str(tiny_dataset_dir), "max_length": limit})
+    train, evaluation, stats = build_datasets(cfg, tok)
+    assert stats.no_doc == 1 and stats.tests_excluded == 1
+    assert stats.per_split == {"train": 40, "validation": 8}
+    assert stats.truncated == 48 and stats.dropped_no_loss == 0
+    assert all(len(x) <= limit for x in list(train["input_ids"]) + list(evaluation["input_ids"]))
+    too_short = load_config(
+        "tiny", overrides={"dataset": str(tiny_dataset_dir), "max_length": min(prompt_lens)}
+    )
+    with pytest.raises(BadInputError, match="dropped by truncation"):
+        build_datasets(too_short, tok)
+    cfg2 = load_config(
+        "tiny",
+        overrides={"dataset": str(tiny_dataset_dir), "include_tests": True, "max_length": 512},
+    )
+    _, _, stats2 = build_datasets(cfg2, tok)
+    assert stats2.per_split["train"] == 41 and stats2.truncated == 0
+    with pytest.raises(BadInputError, match="no such local dataset"):
+        build_datasets(load_config("tiny", overrides={"dataset": "./missing"}), tok)
+
+
+def test_4bit_layers_are_nf4_with_double_quant(tiny_model_dir) -> None:
+    import bitsandbytes as bnb
+
+    from pipelines.train.model import load_base
+
+    model = load_base(str(tiny_model_dir), bits=4, device="cpu")
+    layers = [m for m in model.modules() if isinstance(m, bnb.nn.Linear4bit)]
+    assert len(layers) == 2 * 7  # every projection of both decoder layers
+    for layer in layers:
+        qs = layer.weight.quant_state
+        assert layer.weight.quant_type == "nf4" and qs.quant_type == "nf4"
+        assert qs.nested and qs.state2 is not None  # double quantisation of the absmax
+        assert qs.blocksize == 64 and qs.state2.blocksize == 256
+    assert not isinstance(model.lm_head, bnb.nn.Linear4bit)
+
+
+def test_builtin_4bit_weights_match_qlora_numbers() -> None:
+    expected = [0.43, 1.06, 5.17, 17.9]  # GiB, from the QLoRA recipe note
+    for (name, shape), gib in zip(BUILTIN.items(), expected, strict=True):
+        got = plan_memory(shape, model=name).weights / GIB
+        assert abs(got - gib) / gib < 0.02, name
+
+
+def _measured_peak(model_dir: str, *, bits: int, seq: int, batch: int, gc: bool) -> int:
+    """Peak bytes held by torch's CPU allocator over load + two optimiser steps.
+
+    Measured from the profiler's memory events (every allocation and free, in time order);
+    RSS would add the Python interpreter and library code to a few-MB signal.
+    """
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    from pipelines.train.model import build_model
+
+    cfg = load_config(
+        "tiny",
+        overrides={"model": model_dir, "bits": bits, "lora_r": 8, "gradient_checkpointing": gc},
+    )
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        model = build_model(cfg, "cpu")
+        model.train()
+        opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+        ids = torch.randint(0, model.config.vocab_size, (batch, seq))
+        for _ in range(2):
+            model(input_ids=ids, labels=ids).loss.backward()
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+    events = sorted(
+        (e for e in prof.profiler.kineto_results.events() if e.name() == "[memory]"),
+        key=lambda e: e.start_ns(),
+    )
+    cur = peak = 0
+    for e in events:
+        cur += e.nbytes()
+        peak = max(peak, cur)
+    return peak
+
+
+@pytest.mark.parametrize(("bits", "seq", "batch", "gc"), [(4, 512, 2, True), (16, 512, 1, False)])
+def test_memory_plan_within_15_percent(tiny_model_dir, bits, seq, batch, gc) -> None:
+    measured = _measured_peak(str(tiny_model_dir), bits=bits, seq=seq, batch=batch, gc=gc)
+    plan = plan_memory(
+        resolve_shape(str(tiny_model_dir)),
+        bits=bits,
+        lora_r=8,
+        batch_size=batch,
+        seq_len=seq,
+        gpu=False,
+        gradient_checkpointing=gc,
+    )
+    assert abs(plan.total - measured) / measured < 0.15, (plan.to_dict(), measured)
+
+
+def test_cli_plan(tiny_model_dir) -> None:
+    import json
+
+    res = runner.invoke(app, ["train", "plan", "--all-tiers", "--json", "--vram", "24"])
+    assert res.exit_code == 1  # 32B does not fit 24 GiB at r=64 seq 2048
+    rows = json.loads(res.output)
+    assert [r["fits"] for r in rows] == [True, True, True, False]
+    assert rows[3]["advice"]
+    ok = runner.invoke(
+        app, ["train", "plan", "--model", str(tiny_model_dir), "--cpu", "--vram", "1"]
+    )
+    assert ok.exit_code == 0 and "model" in ok.output
+    bad = runner.invoke(app, ["train", "plan", "--model", "/nonexistent/dir/"])
+    assert bad.exit_code == 2

@@ -1,0 +1,181 @@
+"""Real training runs on the tiny Qwen2 (CPU): loss, grad accumulation, resume, merge, CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from corpus.cli import app
+from pipelines.train.config import load_config
+from tests.train_fixtures import tiny_dataset_dir, tiny_model_dir
+
+__all__ = ["tiny_dataset_dir", "tiny_model_dir"]
+runner = CliRunner()
+
+
+def _cfg(model: Path, data: Path, out: Path, **kw):
+    values = {
+        "model": str(model),
+        "dataset": str(data),
+        "output_dir": str(out),
+        "device": "cpu",
+        "bits": 16,
+        "lora_r": 8,
+        "max_length": 256,
+        "batch_size": 2,
+        "grad_accum": 1,
+        "learning_rate": 3e-3,
+        "warmup": 0,
+        "eval_steps": 0,
+        "save_steps": 0,
+        "early_stopping_patience": 0,
+        "logging_steps": 1,
+    }
+    values.update(kw)
+    return load_config("tiny", overrides=values)
+
+
+def _adapter(path: Path) -> dict:
+    from safetensors.torch import load_file
+
+    return load_file(str(path / "adapter_model.safetensors"))
+
+
+def test_loss_decreases(tiny_model_dir, tiny_dataset_dir, tmp_path) -> None:
+    from pipelines.train.run import read_metrics, train
+
+    res = train(_cfg(tiny_model_dir, tiny_dataset_dir, tmp_path / "run", bits=4, max_steps=30))
+    losses = [r["loss"] for r in read_metrics(tmp_path / "run") if "loss" in r]
+    assert len(losses) >= 25
+    first, last = sum(losses[:5]) / 5, sum(losses[-5:]) / 5
+    assert last < first - 0.5, losses
+    assert (tmp_path / "run" / "adapter" / "adapter_model.safetensors").is_file()
+    assert (tmp_path / "run" / "loss.png").read_bytes()[:4] == b"\x89PNG"
+    assert "eval loss" in (tmp_path / "run" / "report.md").read_text()
+    assert res.eval_loss is not None and res.steps == 30
+
+
+def test_grad_accumulation_trains_adapter_not_base(tiny_model_dir, tiny_dataset_dir, tmp_path):
+    import torch
+
+    from pipelines.train.run import make_trainer
+
+    cfg = _cfg(tiny_model_dir, tiny_dataset_dir, tmp_path / "run", grad_accum=4, max_steps=3)
+    trainer, *_ = make_trainer(cfg)
+    before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
+    trainer.train()
+    assert trainer.state.global_step == 3
+    trainable = [n for n, p in trainer.model.named_parameters() if p.requires_grad]
+    assert trainable and all("lora_" in n for n in trainable)
+    for n, p in trainer.model.named_parameters():
+        changed = not torch.equal(before[n], p.detach())
+        if "lora_" in n:
+            assert changed, f"adapter weight {n} did not change"
+        else:
+            assert not changed, f"base weight {n} changed"
+
+
+def test_resume_reaches_same_weights(tiny_model_dir, tiny_dataset_dir, tmp_path) -> None:
+    import torch
+
+    from pipelines.train.run import train
+
+    kw = {"max_steps": 8, "save_steps": 4, "save_total_limit": 0, "lora_dropout": 0.1}
+    train(_cfg(tiny_model_dir, tiny_dataset_dir, tmp_path / "full", **kw))
+    # The "interrupted" run: only the step-4 checkpoint survived.
+    part = tmp_path / "part"
+    (part / "checkpoints").mkdir(parents=True)
+    shutil.copytree(
+        tmp_path / "full" / "checkpoints" / "checkpoint-4", part / "checkpoints" / "checkpoint-4"
+    )
+    res = train(_cfg(tiny_model_dir, tiny_dataset_dir, part, **kw), resume=True)
+    assert res.steps == 8
+    a, b = _adapter(tmp_path / "full" / "adapter"), _adapter(part / "adapter")
+    assert a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=1e-6)
+    # Without --resume, a folder with checkpoints is refused rather than overwritten.
+    from corpus.errors import BadInputError
+
+    with pytest.raises(BadInputError, match="--resume"):
+        train(_cfg(tiny_model_dir, tiny_dataset_dir, part, **kw))
+
+
+def test_cli_train_merge_generate(tiny_model_dir, tiny_dataset_dir, tmp_path) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from pipelines.train.merge import load_adapter_model
+
+    run = tmp_path / "run"
+    args = ["train", "--data", str(tiny_dataset_dir), "--out", str(run), "--recipe", "tiny"]
+    args += ["--model", str(tiny_model_dir), "--bits", "16", "--rank", "8", "--max-steps", "12"]
+    args += ["--batch-size", "2", "--grad-accum", "1", "--lr", "3e-3", "--max-length", "256"]
+    args += ["--set", "eval_steps=6", "--set", "save_steps=6", "--set", "device=cpu"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "adapter in" in res.output
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["steps"] == 12 and summary["data"]["tests_excluded"] == 1
+    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert any("eval_loss" in r for r in rows) and any("loss" in r for r in rows)
+
+    merged = tmp_path / "merged"
+    res = runner.invoke(
+        app, ["train", "merge", str(run / "adapter"), "--out", str(merged), "--dtype", "float32"]
+    )
+    assert res.exit_code == 0, res.output
+    assert (merged / "model.safetensors").is_file()
+    ids = torch.randint(0, 500, (2, 40), generator=torch.Generator().manual_seed(1))
+    peft_model = load_adapter_model(run / "adapter", model=None, dtype="float32", device="cpu")
+    merged_model = AutoModelForCausalLM.from_pretrained(str(merged), dtype=torch.float32).eval()
+    with torch.no_grad():
+        want = peft_model(input_ids=ids).logits
+        got = merged_model(input_ids=ids).logits
+        base_logits = peft_model.get_base_model()
+    assert (want - got).abs().max() < 1e-4
+    with torch.no_grad(), peft_model.disable_adapter():
+        base_logits = peft_model(input_ids=ids).logits
+    assert (want - base_logits).abs().max() > 1e-3  # the adapter really changes the output
+
+    res = runner.invoke(
+        app, ["generate", "--adapter", str(run / "adapter"), "--signature", "pub fn f(x: u32)"]
+    )
+    assert res.exit_code == 0, res.output
+    src = tmp_path / "lib.rs"
+    src.write_text("/// Old.\npub fn add_one(x: u32) -> u32 {\n    x + 1\n}\n")
+    res = runner.invoke(
+        app,
+        ["generate", "--adapter", str(run / "adapter"), "--file", str(src), "--fn", "add_one"],
+        catch_exceptions=False,
+    )
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(
+        app, ["generate", "--adapter", str(run / "adapter"), "--file", str(src), "--fn", "nope"]
+    )
+    assert res.exit_code == 2 and "no function named" in " ".join(res.output.split())
+
+
+def test_cli_bad_inputs(tiny_model_dir, tmp_path) -> None:
+    res = runner.invoke(app, ["train", "--data", str(tmp_path / "missing"), "--set", "lora_r=0"])
+    assert res.exit_code == 2 and "lora_r" in res.output
+    res = runner.invoke(
+        app,
+        [
+            "train",
+            "--data",
+            str(tmp_path / "missing"),
+            "--model",
+            str(tiny_model_dir),
+            "--out",
+            str(tmp_path / "o"),
+            "--device",
+            "cpu",
+        ],
+    )
+    assert res.exit_code == 2 and "no such local dataset" in " ".join(res.output.split())
+    assert runner.invoke(app, ["generate", "--adapter", str(tmp_path)]).exit_code == 2
