@@ -219,3 +219,13 @@ def test_cli_plan(tiny_model_dir) -> None:
     assert ok.exit_code == 0 and "model" in ok.output
     bad = runner.invoke(app, ["train", "plan", "--model", "/nonexistent/dir/"])
     assert bad.exit_code == 2
+
+
+def test_each_distributed_rank_loads_onto_its_own_gpu(monkeypatch) -> None:
+    from pipelines.train.model import process_device
+
+    monkeypatch.setenv("LOCAL_RANK", "3")
+    assert process_device("cuda") == "cuda:3"
+    assert process_device("cpu") == "cpu"
+    monkeypatch.delenv("LOCAL_RANK")
+    assert process_device("cuda") == "cuda:0"

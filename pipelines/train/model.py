@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +83,16 @@ def quantization_config(device: str) -> Any:
     )
 
 
+def process_device(device: str) -> str:
+    """This process's device: under `accelerate launch`/torchrun each rank owns one GPU.
+
+    Mapping every rank to plain "cuda" would load all copies of the model onto GPU 0.
+    """
+    if device == "cuda":
+        return f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
+    return device
+
+
 def load_base(model: str, *, bits: int, device: str, attn_implementation: str = "sdpa") -> Any:
     """The base causal LM: 4-bit NF4 (bits=4) or in the compute dtype (bits=16)."""
     from transformers import AutoModelForCausalLM
@@ -89,7 +100,7 @@ def load_base(model: str, *, bits: int, device: str, attn_implementation: str = 
     _check_model_source(model)
     kwargs: dict[str, Any] = {
         "dtype": compute_dtype(device),
-        "device_map": {"": device},
+        "device_map": {"": process_device(device)},
         "attn_implementation": attn_implementation,
     }
     if bits == 4:
