@@ -89,7 +89,7 @@ def lr_range_test(
         if cfg.max_grad_norm:
             torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
         opt.step()
-        value = float(loss)
+        value = float(loss.detach())
         avg = beta * avg + (1 - beta) * value
         s = avg / (1 - beta ** (k + 1))  # bias-corrected moving average
         lrs.append(lr)
