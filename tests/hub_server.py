@@ -769,3 +769,26 @@ class _Handler(BaseHTTPRequestHandler):
             data = data[start : end + 1]
             status = 206
         self._send(status, data, headers)
+
+
+def main() -> None:
+    """Serve a loopback Hub by hand: ``python -m tests.hub_server ROOT TOKEN:NAMESPACE...``."""
+    import argparse
+    import time
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("root", type=Path, help="folder for the Hub's git repositories")
+    ap.add_argument("tokens", nargs="+", help="TOKEN:NAMESPACE[,NAMESPACE] accepted for writes")
+    a = ap.parse_args()
+    tokens = {t: set(ns.split(",")) for t, _, ns in (x.partition(":") for x in a.tokens)}
+    server = HubServer(a.root, tokens).start()
+    print(server.url, flush=True)  # the endpoint, for HF_ENDPOINT
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

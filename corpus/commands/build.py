@@ -99,7 +99,10 @@ def _print_summary(result: Any) -> None:
     stats = result.stats
     table = Table(title=f"corpus build → {result.dataset}", show_lines=False)
     for col in ("repo", "files", "records", "documented", "train", "validation", "test"):
-        table.add_column(col, justify="left" if col == "repo" else "right")
+        if col == "repo":
+            table.add_column(col, no_wrap=True, min_width=18)
+        else:
+            table.add_column(col, justify="right")
     per_repo = stats.get("splits", {}).get("per_repo", {})
     for repo, st in stats.get("repos", {}).items():
         sp = per_repo.get(repo, {})
@@ -123,6 +126,12 @@ def _print_summary(result: Any) -> None:
         stages.add_row(name, f"{timings.get(name, 0.0):.2f}", work)
     console.print(stages)
     console.print(
-        f"published {stats.get('totals', {}).get('published', 0)} records; "
+        f"staged {stats.get('totals', {}).get('published', 0)} records in {result.dataset}; "
         f"falsification {result.verdict} ({result.score}/100)"
     )
+    pushed = result.pushed
+    if pushed is not None:
+        what = "new commit" if pushed.changed else "unchanged, no new commit"
+        console.print(
+            f"pushed: {pushed.url} (tag {pushed.tag}, commit {pushed.commit_sha[:12]}, {what})"
+        )
