@@ -1,0 +1,161 @@
+"""The rebuild's history file, its per-repo diff, and the repair of a half-swapped dataset."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from corpus.cli import app
+from pipelines.history import append_record, dataset_changes, read_history
+from pipelines.rebuild import BUILD_KEY_FILE, _promote, _recover
+from tests.records_factory import make_dataset_dir, make_record
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def wide(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wide console, so table cells are not folded (the CLI's console is made at import)."""
+    from corpus.commands._common import console
+
+    monkeypatch.setattr(console, "width", 250)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=10,
+)
+records_st = st.lists(st.dictionaries(st.text(max_size=10), json_values, max_size=5), max_size=8)
+
+
+@settings(max_examples=40, deadline=None)
+# The torn line never closes its string (no '"'), so it can never read as a whole record.
+@given(records=records_st, torn=st.binary(max_size=30).filter(lambda b: not set(b) & set(b'"\n')))
+def test_appended_records_read_back_in_order_even_after_a_torn_line(
+    records: list[dict], torn: bytes
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "history.jsonl"
+        half = len(records) // 2
+        for rec in records[:half]:
+            append_record(path, rec)
+        # A crash in the middle of a write: part of a line, no newline.
+        with open(path, "ab") as fh:
+            fh.write(b'{"started_at": "torn' + torn)
+        for rec in records[half:]:
+            append_record(path, rec)
+        assert read_history(path) == records
+        if records[half:]:
+            assert path.read_bytes().endswith(b"\n")
+        for n in (0, 1, 3):
+            assert read_history(path, n) == (records[-n:] if n else [])
+
+
+def test_each_record_is_one_line_of_json_and_a_missing_file_is_empty(tmp_path: Path) -> None:
+    path = tmp_path / "h" / "history.jsonl"
+    assert read_history(path) == []
+    append_record(path, {"reason": "line one\nline two", "changes": {"a/b": {"added": 1}}})
+    lines = path.read_text().splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["reason"] == "line one\nline two"
+    path.write_text(path.read_text() + "[1, 2]\nnot json\n")  # not records: skipped
+    assert read_history(path) == [
+        {"reason": "line one\nline two", "changes": {"a/b": {"added": 1}}}
+    ]
+
+
+def _records(indices: set[int], commit: str, reworded: set[int]) -> list[dict]:
+    recs = []
+    for i in sorted(indices):
+        repo = "acme/widgets" if i % 2 else "other/thing"
+        doc = f"Adds {i} to `x`, reworded." if i in reworded else f"Adds {i} to `x`."
+        recs.append(make_record(i, repo=repo, commit=commit, doc=doc))
+    return recs
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    old=st.sets(st.integers(0, 15), min_size=1, max_size=12),
+    new=st.sets(st.integers(0, 15), min_size=1, max_size=12),
+    reworded=st.sets(st.integers(0, 15), max_size=6),
+)
+def test_changes_count_added_removed_and_changed_per_repo(
+    old: set[int], new: set[int], reworded: set[int]
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        # Every pin moved (another commit), so every record id differs: the diff must not
+        # count a function as changed only because its id or commit did.
+        before = make_dataset_dir(Path(tmp) / "old", _records(old, "a" * 40, set()))
+        after = make_dataset_dir(Path(tmp) / "new", _records(new, "c" * 40, reworded))
+        got = dataset_changes(before, after)
+        first = dataset_changes(None, after)
+    expected: dict[str, dict[str, int]] = {}
+
+    def bump(i: int, what: str) -> None:
+        repo = "acme/widgets" if i % 2 else "other/thing"
+        expected.setdefault(repo, {"added": 0, "removed": 0, "changed": 0})[what] += 1
+
+    for i in new - old:
+        bump(i, "added")
+    for i in old - new:
+        bump(i, "removed")
+    for i in old & new & reworded:
+        bump(i, "changed")
+    assert got == dict(sorted(expected.items()))
+    assert sum(c["added"] for c in first.values()) == len(new)
+
+
+def _dataset(path: Path, marker: str) -> Path:
+    (path / "data").mkdir(parents=True)
+    (path / "data" / "train-00000-of-00001.parquet").write_text(marker)
+    return path
+
+
+def test_promote_swaps_the_dataset_and_recover_repairs_a_kill_between_renames(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    first = _dataset(tmp_path / "c1", "first")
+    dest, done = _promote(first, "k1", out)
+    assert done and (dest / BUILD_KEY_FILE).read_text() == "k1"
+    assert _promote(first, "k1", out) == (dest, False)
+
+    # Killed after moving the last good build aside, before the new one took its place.
+    os.rename(dest, out / ".dataset.old-k2")
+    _dataset(out / ".dataset.tmp-k2", "second")
+    _recover(out)
+    assert (out / "dataset" / BUILD_KEY_FILE).read_text() == "k1"
+    assert sorted(p.name for p in out.iterdir()) == ["dataset"]
+
+    second = _dataset(tmp_path / "c2", "second")
+    _promote(second, "k2", out)
+    assert (out / "dataset" / "data" / "train-00000-of-00001.parquet").read_text() == "second"
+    assert sorted(p.name for p in out.iterdir()) == ["dataset"]
+
+
+def test_history_table_shows_reasons_and_failures(tmp_path: Path, wide: None) -> None:
+    out = tmp_path / "out"
+    base = {"started_at": "2026-11-21T03:17:00Z", "duration_s": 1.5, "moved": ["a/b"]}
+    append_record(out / "history.jsonl", {**base, "verdict": "PASS", "score": 100,
+                                          "published": True, "tag": "v2026.11.21-abc",
+                                          "changes": {"a/b": {"added": 2, "removed": 1,
+                                                              "changed": 0}}, "exit_code": 0})  # fmt: skip
+    append_record(out / "history.jsonl", {**base, "verdict": "FAIL", "score": 60,
+                                          "published": False, "reason": "falsification FAIL",
+                                          "exit_code": 1})  # fmt: skip
+    res = runner.invoke(app, ["history", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "v2026.11.21-abc" in res.output and "a/b +2 -1 ~0" in res.output
+    assert "FAIL 60" in res.output and "falsification FAIL" in res.output
+    res = runner.invoke(app, ["history", "--out", str(out), "--limit", "1", "--json"])
+    assert [json.loads(x)["verdict"] for x in res.output.splitlines()] == ["FAIL"]
