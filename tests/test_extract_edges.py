@@ -382,7 +382,10 @@ def test_cfg_test_modules_inside_macro_bodies_do_not_leak() -> None:
     # Regression guard: the cfg(test) cache is per tree (node ids are reused across trees).
     src = (
         "#[cfg(test)]\nmod tests {\n    fn in_test() {}\n}\n"
-        + "".join(f"m{i}! {{\n    mod inner{i} {{\n        fn f{i}() {{}}\n    }}\n}}\n" for i in range(30))
+        + "".join(
+            f"m{i}! {{\n    mod inner{i} {{\n        fn f{i}() {{}}\n    }}\n}}\n"
+            for i in range(30)
+        )
         + "mod real {\n    fn not_test() {}\n}\n"
     )
     for _ in range(3):
@@ -390,3 +393,21 @@ def test_cfg_test_modules_inside_macro_bodies_do_not_leak() -> None:
         assert recs["in_test"]["is_test"] is True
         assert not any(recs[f"f{i}"]["is_test"] for i in range(30))
         assert recs["not_test"]["is_test"] is False
+
+
+def test_fns_below_item_level_are_found() -> None:
+    # The walker queries only sub-trees containing the `fn` keyword; these must all be found.
+    src = (
+        "const _: () = {\n    fn in_const() {}\n};\n"
+        "fn outer() {\n    struct S;\n    impl S {\n        fn in_body_impl(&self) {}\n    }\n"
+        "    let c = || {\n        fn in_closure() {}\n    };\n}\n"
+        "static F: fn() = { fn in_static() {} in_static };\n"
+        "struct P { f: fn(u8) }\n"
+    )
+    recs, _ = ex(src)
+    assert set(recs) == {"in_const", "outer", "in_body_impl", "in_closure", "in_static"}
+    # a method of an impl written inside a fn body: an impl method, and nested
+    assert recs["in_body_impl"]["container_kind"] == "impl"
+    assert recs["in_body_impl"]["self_type"] == "S"
+    assert recs["in_body_impl"]["is_nested"] is True
+    assert recs["in_closure"]["qualified_path"] == "src::lib::outer::in_closure"
