@@ -28,12 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from corpus.errors import CorpusError, ExitCode
+from corpus.paths import DEFAULT_OUT
 from corpus.schema import EXTRACTOR_VERSION, SPLITS
 from corpus.sources import Source
 from corpus.store import DATA_DIR, STATS_FILE, read_json, write_json, write_parquet
 from pipelines.executors import RunSummary, Unit, get_executor, run_units
 
-DEFAULT_OUT = Path("out")
 BUILD_CONFIG_FILE = "build_config.json"
 BUILD_REPORT_FILE = "build_report.json"
 LOCK_FILE = "sources.lock"

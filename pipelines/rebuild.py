@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from corpus.errors import BadInputError, CorpusError, ExitCode
+from corpus.paths import DEFAULT_OUT
 from corpus.store import DATA_DIR, FALSIFICATION_FILE, read_json, write_json
 from pipelines.history import append_record, dataset_changes, history_path
 
@@ -49,7 +50,7 @@ BUILD_KEY_FILE = ".build_key"
 class RebuildConfig:
     """What a scheduled rebuild does (no token here: it comes from HF_TOKEN or the login)."""
 
-    out: Path = Path("out")
+    out: Path = DEFAULT_OUT
     sources_file: Path | None = None
     cache_dir: Path | None = None
     update_pins: bool = True

@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from corpus.commands._common import console, err_console, existing_paths, user_errors
+from corpus.paths import DEFAULT_OUT
 
 
 def register(app: typer.Typer) -> None:
@@ -26,7 +27,7 @@ def build(
         "$XDG_CACHE_HOME/rustdoc-corpus/repos, else ~/.cache/rustdoc-corpus/repos).",
     ),
     out: Path = typer.Option(
-        Path("out"), "--out", "-o", help="Output dir: shards/, builds/, dataset/ (the one to ship)."
+        DEFAULT_OUT, "--out", "-o", help="Output dir: shards/, builds/, dataset/ (the one to ship)."
     ),
     only: list[str] = typer.Option(
         [], "--only", help="Build only this repo (owner/name or name); repeatable."

@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from corpus.commands._common import ExitCode, console, user_errors
+from corpus.paths import DEFAULT_DATASET
 
 VERDICT_EXIT = {"PASS": ExitCode.OK, "WARN": ExitCode.WARN, "FAIL": ExitCode.FAILURE}
 
@@ -22,7 +23,7 @@ def register(app: typer.Typer) -> None:
 
 def falsify(
     dataset: Path = typer.Argument(
-        Path("dataset"), help="Dataset dir (data/*.parquet, stats.json, sources.lock)."
+        DEFAULT_DATASET, help="Dataset dir (data/*.parquet, stats.json, sources.lock)."
     ),
     sources_dir: Path | None = typer.Option(
         None,

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from corpus.commands._common import ExitCode, console, existing_paths, fail, user_errors
+from corpus.paths import DEFAULT_DATASET
 
 
 def register(app: typer.Typer) -> None:
@@ -16,9 +17,7 @@ def register(app: typer.Typer) -> None:
 
 
 def publish(
-    dataset: Path = typer.Argument(
-        Path("out/dataset"), help="Dataset folder made by `corpus build`."
-    ),
+    dataset: Path = typer.Argument(DEFAULT_DATASET, help="Dataset folder made by `corpus build`."),
     repo_id: str = typer.Option(
         None, "--repo-id", help="Hub dataset repo as ORG/NAME (required unless --dry-run)."
     ),

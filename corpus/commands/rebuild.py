@@ -15,6 +15,7 @@ from corpus.commands._common import (
     fail,
     user_errors,
 )
+from corpus.paths import DEFAULT_OUT
 
 UPDATE_PINS_ENV = "CORPUS_REBUILD_UPDATE_PINS"
 
@@ -27,7 +28,7 @@ def register(app: typer.Typer) -> None:
 
 def rebuild(
     out: Path = typer.Option(
-        Path("out"),
+        DEFAULT_OUT,
         "--out",
         "-o",
         help="State folder: dataset/ (last good build), work/ (shards, candidates), "
@@ -134,7 +135,7 @@ def _print_run(record: dict[str, Any]) -> None:
 
 
 def history(
-    out: Path = typer.Option(Path("out"), "--out", "-o", help="The rebuild's state folder."),
+    out: Path = typer.Option(DEFAULT_OUT, "--out", "-o", help="The rebuild's state folder."),
     limit: int = typer.Option(20, "--limit", "-n", min=0, help="Show the last N runs (0 = all)."),
     as_json: bool = typer.Option(False, "--json", help="Print the records as JSON lines."),
 ) -> None:

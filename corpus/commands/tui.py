@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from corpus.commands._common import ExitCode, existing_paths, fail
+from corpus.paths import DEFAULT_DATASET
 
 
 def register(app: typer.Typer) -> None:
@@ -17,7 +18,7 @@ def register(app: typer.Typer) -> None:
 
 def tui(
     dataset: Path = typer.Argument(
-        ...,
+        DEFAULT_DATASET,
         help="Dataset folder (data/*.parquet, as `corpus build` writes it), an extract folder "
         "(records.parquet) or one parquet file.",
     ),
