@@ -167,9 +167,7 @@ def _load_sources(config: BuildConfig) -> list[Source]:
     return select_sources(load_sources(config.sources_file), list(config.only) or None)
 
 
-def _aggregate_stats(
-    sources: list[Source], out: Path, filt: Any, config: Any, timings: dict[str, float]
-) -> dict[str, Any]:
+def _aggregate_stats(sources: list[Source], out: Path, filt: Any, config: Any) -> dict[str, Any]:
     from corpus.extract.parser import GRAMMAR_VERSION
 
     repos: dict[str, Any] = {}
@@ -194,7 +192,6 @@ def _aggregate_stats(
         "filter_config": config.to_json(),
         "splits": filt.splits,
         "totals": totals,
-        "timings": {k: round(v, 3) for k, v in timings.items()},
     }
 
 
@@ -228,7 +225,7 @@ def _filter_stage(
         rows = filt.kept.filter(pl.col("split") == split)
         write_parquet(ds / DATA_DIR / f"{split}-00000-of-00001.parquet", rows)
     write_sources(ds / LOCK_FILE, sources)
-    write_json(ds / STATS_FILE, _aggregate_stats(sources, out, filt, fconf, timings))
+    write_json(ds / STATS_FILE, _aggregate_stats(sources, out, filt, fconf))
     write_parquet(cand / REJECTS_FILE, filt.rejects.to_arrow())
     write_json(cand / "inputs.json", {"shards": shard_keys, "filters": fconf.to_json()})
     marker.write_text(key)

@@ -49,20 +49,13 @@ def _candidate(out: Path) -> Path:
 
 
 def _outputs(out: Path) -> dict[str, bytes]:
-    """Every deterministic output file (stats.json without its timings)."""
+    """Every output file but the run's config and timing report: all must be deterministic."""
     files = {}
     for p in sorted(out.rglob("*")):
         rel = p.relative_to(out).as_posix()
         if not p.is_file() or rel in {"build_config.json", BUILD_REPORT_FILE}:
             continue
-        if p.name == "stats.json":
-            stats = json.loads(p.read_text())
-            stats.pop("timings", None)
-            files[rel] = json.dumps(stats, sort_keys=True).encode()
-        elif p.name in {"falsification.json", "falsification.md"}:
-            continue  # carries its own run time
-        else:
-            files[rel] = p.read_bytes()
+        files[rel] = p.read_bytes()
     return files
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -114,12 +113,7 @@ def _published_files(ds: Path) -> dict[str, bytes]:
     files = {}
     for p in sorted(ds.rglob("*")):
         rel = p.relative_to(ds).as_posix()
-        if not p.is_file() or p.name in {"falsification.json", "falsification.md"}:
+        if not p.is_file():
             continue
-        if p.name == "stats.json":
-            stats = json.loads(p.read_text())
-            stats.pop("timings", None)
-            files[rel] = json.dumps(stats, sort_keys=True).encode()
-        else:
-            files[rel] = p.read_bytes()
+        files[rel] = p.read_bytes()
     return files
