@@ -253,3 +253,13 @@ def test_empty_table_loads_as_empty_corpus(tmp_path: Path) -> None:
     ds = tmp_path / "empty"
     write_parquet(ds / "data" / "train-00000-of-00001.parquet", RECORD_SCHEMA.empty_table())
     assert load_corpus(ds).frame.height == 0
+
+
+def test_dedent_item_shows_the_item_at_its_own_indentation() -> None:
+    from tui.text import dedent_item
+
+    src = "pub fn new(x: u8) -> Self {\n        Self(x)\n    }"
+    assert dedent_item(src) == "pub fn new(x: u8) -> Self {\n    Self(x)\n}"
+    assert dedent_item("fn f() {}") == "fn f() {}"
+    odd = "fn f() {\nx\n    }"
+    assert dedent_item(odd) == odd  # text left of the item's column: unchanged

@@ -16,7 +16,7 @@ from corpus.store import FALSIFICATION_FILE, read_json, read_records, read_stats
 
 #: Columns of the records table, in display order, with their header labels.
 TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("repo", "Repo"),
+    ("repo_name", "Repo"),
     ("location", "Path:line"),
     ("qualified_path", "Qualified name"),
     ("container_kind", "Kind"),
@@ -174,6 +174,8 @@ def prepare_frame(records: pl.DataFrame, report: Falsification | None = None) ->
             df = df.with_columns(pl.lit(value).alias(name))
     return df.with_columns(
         pl.format("{}:{}", pl.col("path"), pl.col("start_line")).alias("location"),
+        # The owner adds little in a narrow column; the full owner/name is in the detail view.
+        pl.col("repo").str.split("/").list.last().alias("repo_name"),
         pl.col("visibility").fill_null("-").alias("vis"),
         # One line, no newlines: the table shows it as a single row.
         pl.col("doc_summary").fill_null("").str.replace_all(r"\s+", " ").alias("summary"),

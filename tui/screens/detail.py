@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static
 
 from tui.data import Corpus
+from tui.text import dedent_item
 from tui.widgets.header import CorpusHeader
 
 #: A fixed Pygments theme: the colours do not depend on the user's terminal (stable snapshots).
@@ -107,7 +108,7 @@ class DetailScreen(Screen):
             yield Static("Source", classes="section")
             yield Static(
                 Syntax(
-                    rec["source"],
+                    dedent_item(rec["source"]),
                     "rust",
                     theme=SYNTAX_THEME,
                     line_numbers=True,

@@ -25,7 +25,7 @@ from textual.strip import Strip
 from tui.data import TABLE_COLUMNS
 
 # Fixed widths; the qualified name and the doc summary share what is left (_FLEX weights).
-_WIDTHS = {"repo": 14, "location": 20, "container_kind": 10, "vis": 10, "flags": 5}
+_WIDTHS = {"repo_name": 8, "location": 24, "container_kind": 10, "vis": 10, "flags": 5}
 _FLEX = {"qualified_path": 3, "summary": 2}
 _FLEX_MIN = 12
 _GAP = 1
@@ -36,9 +36,15 @@ class _Layout:
     widths: tuple[int, ...]
 
 
-def _cell(value: object, width: int) -> str:
+# Columns whose end matters most (file name and line): cut on the left.
+_CUT_LEFT = frozenset({"location"})
+
+
+def _cell(value: object, width: int, cut_left: bool = False) -> str:
     text = "" if value is None else str(value)
     if cell_len(text) > width:
+        if cut_left and width > 1:
+            return "…" + set_cell_size(text[::-1], width - 1)[::-1]
         return set_cell_size(text, max(width - 1, 0)) + "…"
     return set_cell_size(text, width)
 
@@ -154,7 +160,10 @@ class RecordTable(ScrollView, can_focus=True):
         self._cache = []
 
     def _line(self, values: tuple, layout: _Layout, style: Style) -> Strip:
-        text = (" " * _GAP).join(_cell(v, w) for v, w in zip(values, layout.widths, strict=False))
+        text = (" " * _GAP).join(
+            _cell(v, w, c in _CUT_LEFT)
+            for v, w, c in zip(values, layout.widths, self._columns, strict=False)
+        )
         return Strip([Segment(text, style)])
 
     def render_line(self, y: int) -> Strip:
