@@ -166,3 +166,27 @@ def test_forced_publish_has_banner_on_top(hub_env: HubServer, tmp_path: Path) ->
     body = hub_env.read_file(REPO_ID, r.tag, "README.md").decode().split("---\n", 2)[2]
     assert body.lstrip().startswith("> [!WARNING]")
     assert "did not pass falsification" in body.split("\n\n")[0] and "FAIL" in body.split("\n\n")[0]
+
+
+def test_unreachable_hub_is_a_clear_error(tmp_path: Path) -> None:
+    # Regression: connection errors come from huggingface_hub's own HTTP client (httpx2 in 2.x);
+    # catching only httpx's errors let them escape as a traceback.
+    import socket
+
+    with socket.socket() as s:  # a loopback port with nothing listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ds = make_build(tmp_path / "ds", 4)
+    env = {
+        "HF_ENDPOINT": f"http://127.0.0.1:{port}",
+        "HF_HOME": str(tmp_path / "hf-home"),
+        "HF_TOKEN": "hf_unused_token_value",
+        "HF_HUB_DISABLE_XET": "1",
+        "HF_HUB_ETAG_TIMEOUT": "2",
+        "HF_HUB_DOWNLOAD_TIMEOUT": "2",
+    }
+    proc = run_cli(["publish", str(ds), "--repo-id", REPO_ID], env, tmp_path)
+    assert proc.returncode == ExitCode.FAILURE, proc.stderr
+    assert "cannot reach the Hub" in proc.stderr and f"127.0.0.1:{port}" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "hf_unused_token_value" not in proc.stdout + proc.stderr

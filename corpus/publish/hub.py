@@ -148,11 +148,25 @@ def _http_message(status: int, step: str, repo_id: str, endpoint: str, server: s
     return f"{step}: the Hub answered {status}{why}."
 
 
+def transport_errors() -> tuple[type[BaseException], ...]:
+    """Base classes of the HTTP client's errors: huggingface_hub 2.x sends with httpx2."""
+    import importlib
+
+    found = []
+    for name in ("httpx2", "httpx"):
+        try:
+            found.append(importlib.import_module(name).HTTPError)
+        except ImportError:
+            continue
+    return tuple(found)
+
+
 @contextmanager
 def _hub_errors(step: str, repo_id: str, endpoint: str, secret: str | None) -> Iterator[None]:
     """Turn huggingface_hub / network errors into CorpusError with an actionable message."""
-    import httpx
     from huggingface_hub.errors import HfHubHTTPError
+
+    transport = transport_errors()
 
     try:
         yield
@@ -160,12 +174,12 @@ def _hub_errors(step: str, repo_id: str, endpoint: str, secret: str | None) -> I
         raise CorpusError(_scrub(str(exc), secret), exc.exit_code) from None
     except Exception as exc:
         # huggingface_hub wraps some failures (e.g. LFS uploads in RuntimeError): find the cause.
-        cause = _http_cause(exc, HfHubHTTPError, httpx.HTTPError)
+        cause = _http_cause(exc, HfHubHTTPError, *transport)
         if isinstance(cause, HfHubHTTPError):
             status = cause.response.status_code if cause.response is not None else 0
             msg = _http_message(status, step, repo_id, endpoint, _server_message(cause))
             code = ExitCode.BAD_INPUT if status in (401, 403, 404) else ExitCode.FAILURE
-        elif isinstance(cause, httpx.HTTPError):
+        elif isinstance(cause, transport):
             msg = f"{step}: cannot reach the Hub at {endpoint} ({type(cause).__name__}: {cause})"
             code = ExitCode.FAILURE
         elif isinstance(exc, (ValueError, RuntimeError, OSError)):
