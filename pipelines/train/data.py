@@ -163,11 +163,17 @@ def tokenize_records(
     return {"input_ids": ids_col, "labels": lab_col}
 
 
-def build_datasets(cfg: TrainConfig, tokenizer: Any) -> tuple[Any, Any, DataStats]:
-    """(train Dataset, eval Dataset or None, stats), pre-tokenised for TRL's SFTTrainer."""
+def build_datasets(
+    cfg: TrainConfig, tokenizer: Any, df: pl.DataFrame | None = None
+) -> tuple[Any, Any, DataStats]:
+    """(train Dataset, eval Dataset or None, stats), pre-tokenised for TRL's SFTTrainer.
+
+    ``df`` is the corpus if the caller has read it already (``read_dataset(cfg.dataset)``).
+    """
     from datasets import Dataset
 
-    df = read_dataset(cfg.dataset)
+    if df is None:
+        df = read_dataset(cfg.dataset)
     stats = DataStats()
     train_recs = select_records(df, cfg, cfg.train_split, stats)
     if not train_recs:

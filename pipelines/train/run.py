@@ -132,13 +132,15 @@ def make_trainer(cfg: TrainConfig, *, progress: bool = False, extra_callbacks: l
     from trl import SFTTrainer
 
     from pipelines.train.callbacks import JsonlMetrics, RichProgress
-    from pipelines.train.data import build_datasets
+    from pipelines.train.data import build_datasets, read_dataset
     from pipelines.train.model import build_model, load_tokenizer, resolve_device
 
     device = resolve_device(cfg.device)
     set_seed(cfg.seed)
+    # The data first: a wrong --data should fail before a model download, not after.
+    records = read_dataset(cfg.dataset)
     tokenizer = load_tokenizer(cfg.model)
-    train_ds, eval_ds, stats = build_datasets(cfg, tokenizer)
+    train_ds, eval_ds, stats = build_datasets(cfg, tokenizer, records)
     model = build_model(cfg, device)
     args = sft_config(cfg, device, eval_ds is not None)
     callbacks: list = [JsonlMetrics(Path(cfg.output_dir) / METRICS_FILE), RichProgress(progress)]
