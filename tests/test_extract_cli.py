@@ -84,3 +84,14 @@ def test_pool_equals_single_process_records(tmp_path: Path) -> None:
     one, s1 = extract_tree(src, repo="o/r", commit="a" * 40, license="MIT", workers=1)
     two, s2 = extract_tree(src, repo="o/r", commit="a" * 40, license="MIT", workers=2)
     assert one == two and s1 == s2
+
+
+def test_iter_records_yields_the_same_records_in_the_same_order(tmp_path: Path) -> None:
+    from corpus.extract import iter_records
+
+    src = _tree(tmp_path / "src")
+    listed, _ = extract_tree(src, repo="o/r", commit="a" * 40, license="MIT", workers=1)
+    for workers in (1, 2):
+        it = iter_records(src, repo="o/r", commit="a" * 40, license="MIT", workers=workers)
+        assert not isinstance(it, list)
+        assert list(it) == listed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +85,37 @@ def run_jobs(
                 take(batch)
     records.sort(key=sort_key)
     return records, drops, errored
+
+
+def iter_records(
+    root: Path,
+    *,
+    repo: str,
+    commit: str,
+    license: str,
+    workers: int = 0,
+    files: list[str] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Yield one record per function item under ``root``, file by file, in the stable order.
+
+    Memory stays at one batch of files: use this for trees too large to hold as a list.
+    """
+    rels = rust_files(root) if files is None else sorted(files)
+    jobs = [Job(str(root), rel, repo, commit, license) for rel in rels]
+    n = workers or os.cpu_count() or 1
+    if n <= 1 or len(jobs) < 8:
+        for job in jobs:
+            yield from _run_job(job)[0]
+        return
+    import multiprocessing as mp
+
+    # Batches in path order, so records come out sorted without holding them all.
+    size = max(1, min(64, len(jobs) // (n * 4) or 1))
+    batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork")) as pool:
+        for batch in pool.map(_run_batch, batches):
+            for recs, _drops, _err in batch:
+                yield from recs
 
 
 def extract_tree(
