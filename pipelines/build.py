@@ -23,6 +23,7 @@ import hashlib
 import json
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -278,7 +279,16 @@ def _summary(s: RunSummary) -> dict[str, Any]:
 # --------------------------------------------------------------------------- the build
 
 
-def build(config: BuildConfig) -> BuildResult:
+#: Called as (stage, done, total) while a build runs (for a progress display).
+StageProgress = Callable[[str, int, int], None]
+
+
+def _report(progress: StageProgress | None, stage: str, done: int, total: int) -> None:
+    if progress is not None:
+        progress(stage, done, total)
+
+
+def build(config: BuildConfig, progress: StageProgress | None = None) -> BuildResult:
     """Run every stage (skipping what is done); see the module docstring for the layout."""
     from corpus.clone import default_cache_dir
 
@@ -295,18 +305,32 @@ def build(config: BuildConfig) -> BuildResult:
     timings: dict[str, float] = {}
 
     t = time.perf_counter()
+    units = extraction_units(sources, out, cache_dir)
+    todo = sum(1 for u in units if not u.is_done())
+    done = 0
+
+    def unit_done(_key: str) -> None:
+        nonlocal done
+        done += 1
+        _report(progress, "clone + extract", done, todo)
+
+    _report(progress, "clone + extract", 0, todo)
     with get_executor(config.executor, workers=config.workers, address=config.address) as ex:
-        extract = run_units(ex, clone_and_extract, extraction_units(sources, out, cache_dir))
+        extract = run_units(ex, clone_and_extract, units, unit_done)
     timings["clone_extract"] = time.perf_counter() - t
     report["stages"]["clone_extract"] = {"executor": config.executor, **_summary(extract)}
 
     t = time.perf_counter()
+    _report(progress, "filter, dedup, split", 0, 1)
     candidate, ran = _filter_stage(sources, out, config, timings)
+    _report(progress, "filter, dedup, split", 1, 1)
     timings["filter_split"] = time.perf_counter() - t
     report["stages"]["filter_split"] = {"ran": ran, "key": candidate.name}
 
     t = time.perf_counter()
+    _report(progress, "falsify", 0, 1)
     falsification, ran = _falsify_stage(candidate / "dataset", cache_dir)
+    _report(progress, "falsify", 1, 1)
     timings["falsify"] = time.perf_counter() - t
     verdict = falsification.get("verdict", "FAIL")
     score = falsification.get("score")

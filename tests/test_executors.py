@@ -109,3 +109,31 @@ def test_ray_executor_without_ray_says_how_to_install(monkeypatch: pytest.Monkey
     monkeypatch.setitem(sys.modules, "ray", None)  # what Python does when ray is not installed
     with pytest.raises(CorpusError, match=r"pip install 'rustdoc-corpus\[ray\]'"):
         get_executor("ray", address="auto")
+
+
+def test_on_done_reports_every_unit_once(tmp_path) -> None:
+    # Progress displays count on it: each unit reported exactly once, failures included.
+    import pytest
+
+    from pipelines.executors.base import Unit, UnitFailed, run_units
+    from pipelines.executors.local import LocalExecutor
+
+    units = [Unit(f"u{i}", i, tmp_path / f"u{i}.done", "x") for i in range(5)]
+    for workers in (1, 2):
+        for u in units:
+            u.marker.unlink(missing_ok=True)
+        seen: list[str] = []
+        with LocalExecutor(workers=workers) as ex:
+            run_units(ex, _echo, units, seen.append)
+        assert sorted(seen) == [u.key for u in units]
+    seen = []
+    bad = [Unit("bad", -1, tmp_path / "bad.done", "x")]
+    with LocalExecutor(workers=1) as ex, pytest.raises(UnitFailed):
+        run_units(ex, _echo, bad, seen.append)
+    assert seen == ["bad"]
+
+
+def _echo(payload: int) -> int:
+    if payload < 0:
+        raise ValueError("negative")
+    return payload

@@ -7,7 +7,13 @@ from typing import Any
 
 import typer
 
-from corpus.commands._common import console, err_console, existing_paths, user_errors
+from corpus.commands._common import (
+    console,
+    err_console,
+    existing_paths,
+    stage_progress,
+    user_errors,
+)
 from corpus.paths import DEFAULT_OUT
 
 
@@ -86,7 +92,8 @@ def build(
             private=private,
             force=force,
         )
-        result = run_build(config)
+        with stage_progress() as progress:
+            result = run_build(config, progress)
         _print_summary(result)
         for msg in result.messages:
             err_console.print(f"[yellow]warning:[/] {msg}")

@@ -79,15 +79,22 @@ def run_marked(fn: Callable[[Any], Any], unit: Unit) -> UnitOutcome:
     return UnitOutcome(unit.key, True, time.perf_counter() - start, result)
 
 
+#: Called with a unit's key when it finishes or fails.
+OnDone = Callable[[str], None]
+
+
 class Executor(ABC):
     """Runs ``run_marked(fn, unit)`` for every unit, somewhere, and returns the outcomes."""
 
     name: str = "abstract"
 
     @abstractmethod
-    def map_units(self, fn: Callable[[Any], Any], units: Sequence[Unit]) -> list[UnitOutcome]:
+    def map_units(
+        self, fn: Callable[[Any], Any], units: Sequence[Unit], on_done: OnDone | None = None
+    ) -> list[UnitOutcome]:
         """Outcomes of every unit (in the order of ``units``); raise ``UnitFailed`` after all
-        units have finished or failed if any failed."""
+        units have finished or failed if any failed. ``on_done(key)`` is called as each unit
+        finishes or fails (for progress displays)."""
 
     def close(self) -> None:
         """Release what the executor started (a pool, a Ray runtime it initialised)."""
@@ -100,7 +107,12 @@ class Executor(ABC):
         self.close()
 
 
-def run_units(executor: Executor, fn: Callable[[Any], Any], units: Sequence[Unit]) -> RunSummary:
+def run_units(
+    executor: Executor,
+    fn: Callable[[Any], Any],
+    units: Sequence[Unit],
+    on_done: OnDone | None = None,
+) -> RunSummary:
     """Run the units not yet done through ``executor``; the done ones are only reported.
 
     ``fn`` must be a module-level function (it is pickled by reference for worker processes).
@@ -117,7 +129,7 @@ def run_units(executor: Executor, fn: Callable[[Any], Any], units: Sequence[Unit
         else:
             todo.append(u)
     if todo:
-        for out in executor.map_units(fn, todo):
+        for out in executor.map_units(fn, todo, on_done):
             (summary.ran if out.ran else summary.skipped).append(out.key)
             summary.results[out.key] = out.result
             summary.unit_seconds[out.key] = round(out.seconds, 3)

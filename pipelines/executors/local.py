@@ -9,7 +9,14 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from functools import partial
 from typing import Any
 
-from pipelines.executors.base import Executor, Unit, UnitFailed, UnitOutcome, run_marked
+from pipelines.executors.base import (
+    Executor,
+    OnDone,
+    Unit,
+    UnitFailed,
+    UnitOutcome,
+    run_marked,
+)
 
 
 class LocalExecutor(Executor):
@@ -24,7 +31,9 @@ class LocalExecutor(Executor):
             raise BadInputError(f"--workers must be 0 (one per CPU) or more, not {workers}")
         self.workers = workers or (os.cpu_count() or 1)
 
-    def map_units(self, fn: Callable[[Any], Any], units: Sequence[Unit]) -> list[UnitOutcome]:
+    def map_units(
+        self, fn: Callable[[Any], Any], units: Sequence[Unit], on_done: OnDone | None = None
+    ) -> list[UnitOutcome]:
         """Run every unit; failures are collected and raised together at the end."""
         outcomes: dict[str, UnitOutcome] = {}
         failures: dict[str, str] = {}
@@ -34,6 +43,8 @@ class LocalExecutor(Executor):
                     outcomes[u.key] = run_marked(fn, u)
                 except Exception as exc:
                     failures[u.key] = f"{type(exc).__name__}: {exc}"
+                if on_done:
+                    on_done(u.key)
         else:
             # spawn, not fork: the parent may hold threads (polars, git) that fork would copy.
             ctx = multiprocessing.get_context("spawn")
@@ -49,6 +60,8 @@ class LocalExecutor(Executor):
                             outcomes[key] = fut.result()
                         except Exception as exc:
                             failures[key] = f"{type(exc).__name__}: {exc}"
+                        if on_done:
+                            on_done(key)
         if failures:
             raise UnitFailed(failures)
         return [outcomes[u.key] for u in units]

@@ -12,7 +12,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from corpus.errors import CorpusError
-from pipelines.executors.base import Executor, Unit, UnitFailed, UnitOutcome, run_marked
+from pipelines.executors.base import (
+    Executor,
+    OnDone,
+    Unit,
+    UnitFailed,
+    UnitOutcome,
+    run_marked,
+)
 
 INSTALL_HINT = "pip install 'rustdoc-corpus[ray]'"
 
@@ -51,7 +58,9 @@ class RayExecutor(Executor):
             raise CorpusError(f"cannot connect to Ray at {where}: {exc}") from exc
         self._started = True
 
-    def map_units(self, fn: Callable[[Any], Any], units: Sequence[Unit]) -> list[UnitOutcome]:
+    def map_units(
+        self, fn: Callable[[Any], Any], units: Sequence[Unit], on_done: OnDone | None = None
+    ) -> list[UnitOutcome]:
         """Submit every unit, wait for all, raise ``UnitFailed`` listing the ones that failed."""
         self._ensure_init()
         ray = self.ray
@@ -71,6 +80,8 @@ class RayExecutor(Executor):
                     failures[key] = f"{type(cause).__name__}: {cause}"
                 except ray.exceptions.RayError as exc:  # worker died past its retries, ...
                     failures[key] = f"{type(exc).__name__}: {exc}"
+                if on_done:
+                    on_done(key)
         if failures:
             raise UnitFailed(failures)
         return [outcomes[u.key] for u in units]
