@@ -179,3 +179,38 @@ def test_cli_bad_inputs(tiny_model_dir, tmp_path) -> None:
     )
     assert res.exit_code == 2 and "no such local dataset" in " ".join(res.output.split())
     assert runner.invoke(app, ["generate", "--adapter", str(tmp_path)]).exit_code == 2
+
+
+def test_rslora_and_dora_switches_change_the_adapters(tiny_model_dir, tiny_dataset_dir, tmp_path):
+    from pipelines.train.model import build_model
+
+    base = _cfg(tiny_model_dir, tiny_dataset_dir, tmp_path / "a", lora_r=16, lora_alpha=32)
+    plain = build_model(base, "cpu")
+    layer = plain.base_model.model.model.layers[0].self_attn.q_proj
+    assert layer.scaling["default"] == 32 / 16  # alpha / r
+
+    rs = build_model(_cfg(tiny_model_dir, tiny_dataset_dir, tmp_path / "b", lora_r=16,
+                          lora_alpha=32, use_rslora=True), "cpu")  # fmt: skip
+    layer = rs.base_model.model.model.layers[0].self_attn.q_proj
+    assert abs(layer.scaling["default"] - 32 / 16**0.5) < 1e-9  # alpha / sqrt(r)
+
+    dora = build_model(_cfg(tiny_model_dir, tiny_dataset_dir, tmp_path / "c", use_dora=True), "cpu")
+    names = [n for n, p in dora.named_parameters() if p.requires_grad]
+    assert any("lora_magnitude_vector" in n for n in names)  # DoRA's per-module magnitudes
+    assert not any("lora_magnitude_vector" in n for n, _ in plain.named_parameters())
+
+
+def test_early_stopping_ends_a_run_whose_eval_loss_stops_improving(
+    tiny_model_dir, tiny_dataset_dir, tmp_path
+):
+    from pipelines.train.run import train
+
+    # A diverging learning rate: the eval loss gets worse, so patience 1 must stop the run
+    # well before max_steps.
+    kw = {"learning_rate": 50.0, "max_steps": 16, "eval_steps": 2, "save_steps": 2}
+    stopped = train(_cfg(tiny_model_dir, tiny_dataset_dir, tmp_path / "a", **kw,
+                         early_stopping_patience=1))  # fmt: skip
+    control = train(_cfg(tiny_model_dir, tiny_dataset_dir, tmp_path / "b", **kw,
+                         early_stopping_patience=0))  # fmt: skip
+    assert control.steps == 16
+    assert stopped.steps < 16 and stopped.eval_loss is not None
