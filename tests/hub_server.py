@@ -85,15 +85,18 @@ class HubState:
     race_repo: str | None = None  # commit as "someone else" to this repo before the next commit
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path), no headers
 
-    def repo_dir(self, repo_id: str) -> Path:
-        return self.root / "datasets" / f"{repo_id}.git"
+    def repo_dir(self, repo_id: str, kind: str = "datasets") -> Path:
+        return self.root / kind / f"{repo_id}.git"
 
-    def lfs_path(self, repo_id: str, oid: str) -> Path:
-        return self.repo_dir(repo_id) / "lfs" / "objects" / oid[:2] / oid[2:4] / oid
+    def lfs_path(self, repo_id: str, oid: str, kind: str = "datasets") -> Path:
+        return self.repo_dir(repo_id, kind) / "lfs" / "objects" / oid[:2] / oid[2:4] / oid
 
 
 class HubServer:
-    """Start with ``HubServer(root, tokens={"tok": {"org"}}).start()``; ``.url`` is the endpoint."""
+    """Start with ``HubServer(root, tokens={"tok": {"org"}}).start()``; ``.url`` is the endpoint.
+
+    Hosts dataset repos (``/datasets/{id}``) and model repos (``/{id}``), each a bare git repo.
+    """
 
     def __init__(self, root: Path, tokens: dict[str, set[str]]) -> None:
         self.state = HubState(Path(root), {t: set(ns) for t, ns in tokens.items()})
@@ -139,17 +142,17 @@ class HubServer:
         """Tag name -> commit sha."""
         return _refs(self.state.repo_dir(repo_id), "refs/tags/")
 
-    def repo_exists(self, repo_id: str) -> bool:
-        """Whether the Hub repo exists."""
-        return self.state.repo_dir(repo_id).is_dir()
+    def repo_exists(self, repo_id: str, kind: str = "datasets") -> bool:
+        """Whether the Hub repo exists (``kind``: datasets or models)."""
+        return self.state.repo_dir(repo_id, kind).is_dir()
 
-    def read_file(self, repo_id: str, rev: str, path: str) -> bytes:
+    def read_file(self, repo_id: str, rev: str, path: str, kind: str = "datasets") -> bytes:
         """A file's content at ``rev`` (LFS pointers resolved)."""
-        repo = self.state.repo_dir(repo_id)
+        repo = self.state.repo_dir(repo_id, kind)
         sha = _resolve(repo, rev)
         data = _git(repo, "cat-file", "blob", f"{sha}:{path}")
         m = _POINTER_RE.match(data)
-        return self.state.lfs_path(repo_id, m.group(1).decode()).read_bytes() if m else data
+        return self.state.lfs_path(repo_id, m.group(1).decode(), kind).read_bytes() if m else data
 
 
 def _hub_date(dt: datetime) -> str:
@@ -240,26 +243,33 @@ def _direct_commit(repo: Path, branch: str, path: str, data: bytes) -> str:
 
 _ID = r"(?P<repo>[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*)"
 _REV = r"(?P<rev>[^/]+)"
+_KIND = r"(?P<kind>datasets|models)"
+#: Model repos live at the root of the URL space (``/{id}/resolve/...``), datasets under
+#: ``/datasets/``; an empty ``kind`` group marks a model route.
+_MODEL = r"(?P<kind>)"
 _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(r"^/api/repos/create$"), "create_repo"),
     ("DELETE", re.compile(r"^/api/repos/delete$"), "delete_repo"),
     ("POST", re.compile(r"^/api/validate-yaml$"), "validate_yaml"),
     ("GET", re.compile(r"^/api/whoami-v2$"), "whoami"),
-    ("POST", re.compile(rf"^/api/datasets/{_ID}/preupload/{_REV}$"), "preupload"),
-    ("POST", re.compile(rf"^/datasets/{_ID}\.git/info/lfs/objects/batch$"), "lfs_batch"),
-    ("PUT", re.compile(rf"^/lfs-upload/{_ID}/(?P<oid>[0-9a-f]{{64}})$"), "lfs_put"),
-    ("POST", re.compile(rf"^/lfs-verify/{_ID}$"), "lfs_verify"),
-    ("POST", re.compile(rf"^/api/datasets/{_ID}/commit/{_REV}$"), "commit"),
-    ("POST", re.compile(rf"^/api/datasets/{_ID}/tag/{_REV}$"), "create_tag"),
-    ("DELETE", re.compile(rf"^/api/datasets/{_ID}/tag/{_REV}$"), "delete_tag"),
-    ("POST", re.compile(rf"^/api/datasets/{_ID}/branch/{_REV}$"), "create_branch"),
-    ("GET", re.compile(rf"^/api/datasets/{_ID}/refs$"), "refs"),
-    ("GET", re.compile(rf"^/api/datasets/{_ID}/commits/{_REV}$"), "commits"),
-    ("GET", re.compile(rf"^/api/datasets/{_ID}/tree/{_REV}(?:/(?P<path>.*))?$"), "tree"),
-    ("POST", re.compile(rf"^/api/datasets/{_ID}/paths-info/{_REV}$"), "paths_info"),
-    ("GET", re.compile(rf"^/api/datasets/{_ID}(?:/revision/{_REV})?$"), "info"),
+    ("POST", re.compile(rf"^/api/{_KIND}/{_ID}/preupload/{_REV}$"), "preupload"),
+    ("POST", re.compile(rf"^/{_KIND}/{_ID}\.git/info/lfs/objects/batch$"), "lfs_batch"),
+    ("POST", re.compile(rf"^{_MODEL}/{_ID}\.git/info/lfs/objects/batch$"), "lfs_batch"),
+    ("PUT", re.compile(rf"^/lfs-upload/{_KIND}/{_ID}/(?P<oid>[0-9a-f]{{64}})$"), "lfs_put"),
+    ("POST", re.compile(rf"^/lfs-verify/{_KIND}/{_ID}$"), "lfs_verify"),
+    ("POST", re.compile(rf"^/api/{_KIND}/{_ID}/commit/{_REV}$"), "commit"),
+    ("POST", re.compile(rf"^/api/{_KIND}/{_ID}/tag/{_REV}$"), "create_tag"),
+    ("DELETE", re.compile(rf"^/api/{_KIND}/{_ID}/tag/{_REV}$"), "delete_tag"),
+    ("POST", re.compile(rf"^/api/{_KIND}/{_ID}/branch/{_REV}$"), "create_branch"),
+    ("GET", re.compile(rf"^/api/{_KIND}/{_ID}/refs$"), "refs"),
+    ("GET", re.compile(rf"^/api/{_KIND}/{_ID}/commits/{_REV}$"), "commits"),
+    ("GET", re.compile(rf"^/api/{_KIND}/{_ID}/tree/{_REV}(?:/(?P<path>.*))?$"), "tree"),
+    ("POST", re.compile(rf"^/api/{_KIND}/{_ID}/paths-info/{_REV}$"), "paths_info"),
+    ("GET", re.compile(rf"^/api/{_KIND}/{_ID}(?:/revision/{_REV})?$"), "info"),
     ("GET", re.compile(rf"^/datasets/{_ID}/resolve/{_REV}/(?P<path>.+)$"), "resolve"),
     ("HEAD", re.compile(rf"^/datasets/{_ID}/resolve/{_REV}/(?P<path>.+)$"), "resolve"),
+    ("GET", re.compile(rf"^{_MODEL}/{_ID}/resolve/{_REV}/(?P<path>.+)$"), "resolve"),
+    ("HEAD", re.compile(rf"^{_MODEL}/{_ID}/resolve/{_REV}/(?P<path>.+)$"), "resolve"),
 ]
 
 
@@ -281,7 +291,10 @@ class _Handler(BaseHTTPRequestHandler):
             for m, pattern, name in _ROUTES:
                 match = pattern.match(path) if m == method else None
                 if match:
-                    getattr(self, f"h_{name}")(**match.groupdict())
+                    groups = match.groupdict()
+                    kind = groups.pop("kind", "datasets")
+                    self.kind = kind or "models"
+                    getattr(self, f"h_{name}")(**groups)
                     return
             raise HubError(404, f"no route for {method} {path}")
         except HubError as exc:
@@ -335,6 +348,13 @@ class _Handler(BaseHTTPRequestHandler):
             headers["X-Error-Code"] = exc.code
         self._send(exc.status, json.dumps({"error": exc.message, **exc.extra}).encode(), headers)
 
+    kind = "datasets"
+
+    def _web(self, repo_id: str) -> str:
+        """The web URL of a repo: datasets under /datasets/, models at the root."""
+        prefix = "/datasets" if self.kind == "datasets" else ""
+        return f"{self._base()}{prefix}/{repo_id}"
+
     # auth
     def _token(self) -> str | None:
         auth = self.headers.get("Authorization") or ""
@@ -353,7 +373,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _require_read(self, repo_id: str) -> Path:
         token = self._token()
-        repo = self.state.repo_dir(repo_id)
+        repo = self.state.repo_dir(repo_id, self.kind)
         if not repo.is_dir():
             raise HubError(404, "Repository not found", "RepoNotFound")
         if self.state.private.get(repo_id) and (
@@ -375,17 +395,19 @@ class _Handler(BaseHTTPRequestHandler):
     # --- write endpoints ----------------------------------------------------------------------
     def h_create_repo(self) -> None:
         body = self._json_body()
-        if body.get("type") != "dataset":
-            raise HubError(400, "this test Hub only hosts datasets")
+        kinds = {"dataset": "datasets", "model": "models", None: "models"}
+        if body.get("type") not in kinds:
+            raise HubError(400, "this test Hub hosts datasets and models only")
+        self.kind = kinds[body.get("type")]
         repo_id = f"{body.get('organization') or ''}/{body.get('name')}".lstrip("/")
         if "/" not in repo_id:
             raise HubError(400, "organization is required")
         self._require_write(repo_id)
         with self.state.lock:
-            repo = self.state.repo_dir(repo_id)
+            repo = self.state.repo_dir(repo_id, self.kind)
             if repo.is_dir():
                 # The real Hub names the existing repo's url in its 409 answer.
-                url = f"{self._base()}/datasets/{repo_id}"
+                url = f"{self._web(repo_id)}"
                 raise HubError(409, "You already created this dataset repo", url=url)
             repo.parent.mkdir(parents=True, exist_ok=True)
             subprocess.run(
@@ -398,14 +420,15 @@ class _Handler(BaseHTTPRequestHandler):
                 "private",
                 "protected",
             )
-        self._json({"url": f"{self._base()}/datasets/{repo_id}", "name": repo_id})
+        self._json({"url": f"{self._web(repo_id)}", "name": repo_id})
 
     def h_delete_repo(self) -> None:
         body = self._json_body()
+        self.kind = {"dataset": "datasets"}.get(body.get("type"), "models")
         repo_id = f"{body.get('organization') or ''}/{body.get('name')}".lstrip("/")
         self._require_write(repo_id)
         with self.state.lock:
-            repo = self.state.repo_dir(repo_id)
+            repo = self.state.repo_dir(repo_id, self.kind)
             if not repo.is_dir():
                 raise HubError(404, "Repository not found", "RepoNotFound")
             subprocess.run(["rm", "-rf", str(repo)], check=True)
@@ -468,23 +491,23 @@ class _Handler(BaseHTTPRequestHandler):
         for obj in body.get("objects", []):
             oid, size = obj["oid"], obj["size"]
             entry: dict[str, Any] = {"oid": oid, "size": size}
-            stored = self.state.lfs_path(repo, oid)
+            stored = self.state.lfs_path(repo, oid, self.kind)
             if not (stored.is_file() and stored.stat().st_size == size):
                 entry["actions"] = {
-                    "upload": {"href": f"{self._base()}/lfs-upload/{repo}/{oid}"},
-                    "verify": {"href": f"{self._base()}/lfs-verify/{repo}"},
+                    "upload": {"href": f"{self._base()}/lfs-upload/{self.kind}/{repo}/{oid}"},
+                    "verify": {"href": f"{self._base()}/lfs-verify/{self.kind}/{repo}"},
                 }
             objects.append(entry)
         self._json({"transfer": "basic", "objects": objects, "hash_algo": "sha256"})
 
     def h_lfs_put(self, repo: str, oid: str) -> None:
         # Like S3 presigned URLs: no Authorization header, the URL itself is the capability.
-        if not self.state.repo_dir(repo).is_dir():
+        if not self.state.repo_dir(repo, self.kind).is_dir():
             raise HubError(404, "Repository not found", "RepoNotFound")
         data = self._body()
         if hashlib.sha256(data).hexdigest() != oid:
             raise HubError(400, "uploaded content does not match its sha256 oid")
-        dest = self.state.lfs_path(repo, oid)
+        dest = self.state.lfs_path(repo, oid, self.kind)
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_suffix(f".{threading.get_ident()}.tmp")
         tmp.write_bytes(data)
@@ -494,7 +517,7 @@ class _Handler(BaseHTTPRequestHandler):
     def h_lfs_verify(self, repo: str) -> None:
         self._require_write(repo)
         body = self._json_body()
-        stored = self.state.lfs_path(repo, body.get("oid", "0" * 64))
+        stored = self.state.lfs_path(repo, body.get("oid", "0" * 64), self.kind)
         if not stored.is_file() or stored.stat().st_size != body.get("size"):
             raise HubError(404, "LFS object not found")
         self._json({"success": True})
@@ -531,7 +554,7 @@ class _Handler(BaseHTTPRequestHandler):
                     sha = _git(gitdir, "hash-object", "-w", "--stdin", input=data).decode().strip()
                     files[path] = ("100644", sha)
                 elif key == "lfsFile":
-                    stored = self.state.lfs_path(repo, value["oid"])
+                    stored = self.state.lfs_path(repo, value["oid"], self.kind)
                     if not stored.is_file() or stored.stat().st_size != value["size"]:
                         raise HubError(400, f"LFS object for {path} was not uploaded")
                     pointer = LFS_POINTER.format(oid=value["oid"], size=value["size"]).encode()
@@ -556,7 +579,7 @@ class _Handler(BaseHTTPRequestHandler):
             new = _git(gitdir, *args).decode().strip()
             # update-ref with the old value is git's compare-and-swap: a racing commit loses.
             _git(gitdir, "update-ref", f"refs/heads/{branch}", new, head or "0" * 40)
-        url = f"{self._base()}/datasets/{repo}/commit/{new}"
+        url = f"{self._web(repo)}/commit/{new}"
         self._json({"success": True, "commitOid": new, "commitUrl": url, "hookOutput": ""})
 
     def h_create_tag(self, repo: str, rev: str) -> None:
@@ -742,7 +765,7 @@ class _Handler(BaseHTTPRequestHandler):
         m = _POINTER_RE.match(data)
         if m:
             etag = m.group(1).decode()
-            data = self.state.lfs_path(repo, etag).read_bytes()
+            data = self.state.lfs_path(repo, etag, self.kind).read_bytes()
         headers = {
             "Content-Type": "application/octet-stream",
             "ETag": f'"{etag}"',

@@ -52,3 +52,45 @@ def test_train_with_a_missing_hub_dataset_is_a_clear_error(hub: HubServer, tmp_p
                    str(tmp_path / "run"), "--set", "device=cpu"], env, tmp_path)  # fmt: skip
     assert res.returncode == 2, res.stderr
     assert "could not load the Hub dataset" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_adapter_and_merged_model_are_pushed_to_the_hub(
+    hub: HubServer, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    from tests.records_factory import make_dataset_dir
+    from tests.train_fixtures import dataset_records
+
+    data = make_dataset_dir(tmp_path / "ds", dataset_records())
+    env = hf_env(hub, tmp_path / "hf-home")
+    out = tmp_path / "run"
+    res = run_cli(
+        ["train", "--data", str(data), "--model", str(tiny_model_dir), "--out", str(out),
+         "--recipe", "tiny", "--max-steps", "2", "--push-to-hub", "rustdoc/tiny-adapter",
+         "--set", "device=cpu", "--set", "bits=16", "--set", "max_length=256",
+         "--set", "eval_steps=0", "--set", "save_steps=0", "--set", "early_stopping_patience=0"],
+        env,
+        tmp_path,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr[-2000:]
+    local = (out / "adapter" / "adapter_model.safetensors").read_bytes()
+    pushed = hub.read_file("rustdoc/tiny-adapter", "main", "adapter_model.safetensors", "models")
+    assert pushed == local
+    assert b"lora" in hub.read_file("rustdoc/tiny-adapter", "main", "adapter_config.json", "models")
+
+    merged = tmp_path / "merged"
+    res = run_cli(
+        ["train", "merge", str(out / "adapter"), "--out", str(merged), "--dtype", "float32",
+         "--push-to-hub", "rustdoc/tiny-merged"],
+        env,
+        tmp_path,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr[-2000:]
+    weights = sorted(p.name for p in merged.glob("*.safetensors"))
+    assert weights
+    for name in weights:
+        assert (
+            hub.read_file("rustdoc/tiny-merged", "main", name, "models")
+            == (merged / name).read_bytes()
+        )
+    assert not hub.repo_exists("rustdoc/tiny-adapter")  # no dataset repo was made by mistake
+    assert hub.token not in res.stdout + res.stderr
