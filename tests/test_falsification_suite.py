@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from itertools import combinations
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -114,12 +115,14 @@ def test_verdict_thresholds(score, critical, verdict):
     assert verdict_for(score, 100, critical) == verdict
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
+def _cli(*args: str, cache: Path | None = None) -> subprocess.CompletedProcess:
+    # The clone cache is where `falsify` looks when --sources-dir is not given: always set it.
+    cache = cache if cache is not None else Path("/nonexistent/rustdoc-corpus-cache")
     return subprocess.run(
         [sys.executable, "-m", "corpus.cli", *args],
         capture_output=True,
         text=True,
-        env={"PATH": "/usr/bin:/bin", "COLUMNS": "200"},
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", "CORPUS_CACHE_DIR": str(cache)},
     )
 
 
@@ -159,6 +162,14 @@ def test_cli_fail_without_sources_exits_1(clean, tmp_path):
     res = _cli("falsify", str(clean.dataset), "--out", str(tmp_path))
     assert res.returncode == 1
     assert "FAIL" in res.stdout
+    assert "no clones at" in res.stderr and "--sources-dir" in res.stderr
+
+
+def test_cli_uses_the_clone_cache_by_default(clean, tmp_path):
+    # `corpus build` then `corpus falsify`: the clones are found where the build put them.
+    res = _cli("falsify", str(clean.dataset), "--out", str(tmp_path), cache=clean.sources_dir)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "100/100" in res.stdout
 
 
 @pytest.mark.parametrize("kind", ["missing", "corrupt"])

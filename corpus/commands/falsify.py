@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from corpus.commands._common import ExitCode, console, user_errors
+from corpus.commands._common import ExitCode, console, err_console, user_errors
 from corpus.paths import DEFAULT_DATASET
 
 VERDICT_EXIT = {"PASS": ExitCode.OK, "WARN": ExitCode.WARN, "FAIL": ExitCode.FAILURE}
@@ -28,7 +28,9 @@ def falsify(
     sources_dir: Path | None = typer.Option(
         None,
         "--sources-dir",
-        help="Clones as <DIR>/<owner>/<name> (default: none; provenance checks then fail).",
+        help="Clones as <DIR>/<owner>/<name> (default: the clone cache `corpus build` used, "
+        "$CORPUS_CACHE_DIR or $XDG_CACHE_HOME/rustdoc-corpus/repos, when it exists; without "
+        "clones the provenance checks fail).",
     ),
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Where to write falsification.json/.md (default: DATASET)."
@@ -45,6 +47,17 @@ def falsify(
         from falsification import run_suite, write_report
         from falsification.context import dataset_base
 
+        if sources_dir is None:
+            from corpus.clone import default_cache_dir
+
+            cache = default_cache_dir()
+            sources_dir = cache if cache.is_dir() else None
+            if sources_dir is None:
+                err_console.print(
+                    f"[yellow]warning:[/] no clones at {cache}: provenance checks cannot pass "
+                    "(pass --sources-dir, or run `corpus clone`)",
+                    markup=True,
+                )
         report = run_suite(dataset, sources_dir, seed=seed)
         jpath, mpath = write_report(report, out or dataset_base(dataset))
     if as_json:
