@@ -95,3 +95,30 @@ def test_iter_records_yields_the_same_records_in_the_same_order(tmp_path: Path) 
         it = iter_records(src, repo="o/r", commit="a" * 40, license="MIT", workers=workers)
         assert not isinstance(it, list)
         assert list(it) == listed
+
+
+def test_provenance_is_read_from_the_git_checkout(tmp_path: Path) -> None:
+    from tests.gitrepos import git, make_rust_repo
+
+    root = tmp_path / "demo"
+    sha = make_rust_repo(root)
+    git(root, "remote", "add", "origin", "https://github.com/acme/demo.git")
+    res = runner.invoke(app, ["extract", str(root), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    df = pl.read_parquet(tmp_path / "o" / "records.parquet")
+    assert set(df["repo"]) == {"acme/demo"} and set(df["commit"]) == {sha}
+    assert df["permalink"][0].startswith(f"https://github.com/acme/demo/blob/{sha}/src/lib.rs#L")
+    assert "warning" not in res.output
+    # a dirty tree is extracted, with a warning that it may not match HEAD
+    (root / "src" / "lib.rs").write_text("/// Changed.\npub fn changed() {}\n")
+    res = runner.invoke(app, ["extract", str(root), "--out", str(tmp_path / "o2")])
+    assert res.exit_code == 0 and "uncommitted changes" in " ".join(res.output.split())
+
+
+def test_unknown_provenance_warns_and_bad_commit_is_refused(tmp_path: Path) -> None:
+    src = _tree(tmp_path / "src")
+    res = runner.invoke(app, ["extract", str(src), "--out", str(tmp_path / "o")])
+    said = " ".join(res.output.split())  # rich wraps long lines
+    assert res.exit_code == 0 and "pass --repo OWNER/NAME and --commit SHA" in said
+    res = runner.invoke(app, ["extract", str(src), "--out", str(tmp_path / "o"), "--commit", "abc"])
+    assert res.exit_code == 2 and "40-character" in " ".join(res.output.split())

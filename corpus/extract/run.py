@@ -2,13 +2,51 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from corpus.commands._common import console, is_interactive
 from corpus.extract.tree import Job, repo_stats, run_jobs, rust_files, versions
 from corpus.store import RECORDS_FILE, STATS_FILE, write_json, write_parquet
+
+_GITHUB_RE = re.compile(r"github\.com[:/]+([\w.-]+)/([\w.-]+?)(?:\.git)?/?$")
+UNKNOWN_REPO = "local/unknown"
+UNKNOWN_COMMIT = "0" * 40
+
+
+def _git(path: Path, *args: str) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(path), *args], capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What git says about a path: owner/name from its origin, HEAD, and local changes."""
+
+    repo: str | None
+    commit: str | None
+    dirty: bool
+
+
+def detect_provenance(path: Path) -> Provenance:
+    """Repository and commit of the git checkout holding ``path`` (None where unknown)."""
+    base = path if path.is_dir() else path.parent
+    commit = _git(base, "rev-parse", "HEAD")
+    if commit is None or not re.fullmatch(r"[0-9a-f]{40}", commit):
+        return Provenance(None, None, False)
+    url = _git(base, "config", "--get", "remote.origin.url") or ""
+    m = _GITHUB_RE.search(url)
+    dirty = bool(_git(base, "status", "--porcelain", "--untracked-files=no", "--", "."))
+    return Provenance(f"{m.group(1)}/{m.group(2)}" if m else None, commit, dirty)
 
 
 def jobs_for(paths: list[Path], repo: str, commit: str, license: str) -> list[Job]:
