@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -73,6 +74,10 @@ class CorpusApp(App[int]):
             return
         self.corpus = message.corpus
         self.records_screen.show_corpus(message.corpus)
+        # Everything loaded so far lives as long as the app: keep the collector from walking
+        # it again and again (its full collections were the spikes in keystroke latency).
+        gc.collect()
+        gc.freeze()
 
     def on_load_failed(self, message: LoadFailed) -> None:
         self._fail(message.message)
