@@ -76,8 +76,8 @@ class CorpusApp(App[int]):
         self.records_screen.show_corpus(message.corpus)
         # Everything loaded so far lives as long as the app: keep the collector from walking
         # it again and again (its full collections were the spikes in keystroke latency).
-        gc.collect()
-        gc.freeze()
+        # After the refresh, so that the first paint does not wait for it.
+        self.call_after_refresh(gc.freeze)
 
     def on_load_failed(self, message: LoadFailed) -> None:
         self._fail(message.message)
