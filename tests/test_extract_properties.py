@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corpus.extract import context_for, extract_file_bytes, normalize_fragments
+from falsification.checks.extractor import mutate
+from falsification.rustgen import rust_file
 from tests.gitrepos import SAMPLE_LIB
-from tests.rust_gen import rust_file
 
 CTX = context_for(None, "src/gen.rs", repo="o/r", commit="c" * 40, license="MIT")
 
@@ -27,11 +28,7 @@ def test_generated_items_round_trip(generated: tuple[str, list]) -> None:
     got = res.records
     assert len(got) == len(items)
     for rec, item in zip(got, items, strict=True):
-        assert rec["name"] == item.name
-        assert rec["raw_name"] == item.raw_name
-        assert rec["doc"] == item.doc
-        assert rec["container_kind"] == item.container
-        assert rec["signature"] == item.signature
+        assert {k: rec[k] for k in item.expected()} == item.expected()
         assert source.encode()[rec["start_byte"] : rec["end_byte"]].decode() == rec["source"]
 
 
@@ -64,29 +61,12 @@ def time_limit(seconds: int) -> Iterator[None]:
 SEED_SOURCE = SAMPLE_LIB + "\ncfg_rt! {\n    /// In macro.\n    pub fn m() {}\n}\n"
 
 
-def _mutate(rng: random.Random, data: bytes) -> bytes:
-    buf = bytearray(data)
-    for _ in range(rng.randint(1, 8)):
-        op = rng.randrange(4)
-        i = rng.randrange(len(buf) + 1)
-        if op == 0 and buf:  # delete a slice
-            del buf[i : i + rng.randint(1, 20)]
-        elif op == 1:  # insert random bytes (may break UTF-8)
-            buf[i:i] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 6)))
-        elif op == 2:  # duplicate a slice
-            j = rng.randrange(len(buf) + 1)
-            buf[i:i] = buf[j : j + rng.randint(1, 40)]
-        else:  # insert Rust punctuation that confuses parsers
-            buf[i:i] = rng.choice([b"{", b"}", b"/*", b"*/", b"///", b'"', b'r#"', b"!", b"$x"])
-    return bytes(buf)
-
-
 @pytest.mark.parametrize("seed", range(8))
 def test_fuzz_mutated_and_random_inputs_never_crash_or_hang(seed: int) -> None:
     rng = random.Random(seed)
     base = SEED_SOURCE.encode()
     for _ in range(60):
-        data = _mutate(rng, base) if rng.random() < 0.8 else rng.randbytes(rng.randint(0, 400))
+        data = mutate(base, rng) if rng.random() < 0.8 else rng.randbytes(rng.randint(0, 400))
         with time_limit(5):
             res = extract_file_bytes(data, "src/fuzz.rs", CTX)
         for rec in res.records:

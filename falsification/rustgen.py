@@ -1,12 +1,13 @@
-"""Hypothesis strategies that generate Rust function items with a known doc, name and signature.
+"""Hypothesis strategies that generate Rust files of function items with known records.
 
-Used by the extractor's property tests and by the falsification suite's round-trip check.
-Each generated item carries what a correct extractor must return for it.
+One generator for both the extractor's property tests and the falsification suite's round-trip
+check: each generated item carries what a correct extractor must return for it (doc, name,
+container, signature, visibility, modifiers, params, return type, attributes).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
 
@@ -40,6 +41,32 @@ class GenItem:
     doc: str | None
     container: str
     signature: str
+    visibility: str | None = None
+    is_async: bool = False
+    is_const: bool = False
+    is_unsafe: bool = False
+    params: list[str] = field(default_factory=list)
+    return_type: str | None = None
+    attributes: list[str] = field(default_factory=list)
+    has_body: bool = True
+
+    def expected(self) -> dict[str, object]:
+        """The record fields a correct extractor returns for this item."""
+        return {
+            "name": self.name,
+            "raw_name": self.raw_name,
+            "doc": self.doc,
+            "container_kind": self.container,
+            "signature": self.signature,
+            "visibility": self.visibility,
+            "is_async": self.is_async,
+            "is_const": self.is_const,
+            "is_unsafe": self.is_unsafe,
+            "params": self.params,
+            "return_type": self.return_type,
+            "attributes": self.attributes,
+            "has_body": self.has_body,
+        }
 
 
 def _rust_string(s: str) -> str:
@@ -108,6 +135,7 @@ def fn_item(draw: st.DrawFn, container: str = "free") -> GenItem:
     name = raw_name[2:] if raw_name.startswith("r#") else raw_name
     doc_lines, expected = draw(doc_block())
     parts: list[str] = []
+    vis = ""
     if container in ("free", "impl"):
         vis = draw(st.sampled_from(["", "pub", "pub(crate)", "pub(super)"]))
         if vis:
@@ -128,16 +156,32 @@ def fn_item(draw: st.DrawFn, container: str = "free") -> GenItem:
     )
     if container in ("impl", "trait") and draw(st.booleans()):
         params = [draw(st.sampled_from(["&self", "&mut self", "self"])), *params]
-    ret = draw(st.sampled_from(["", " -> u8", " -> Option<String>", " -> Result<(), E>"]))
+    ret = draw(st.sampled_from(["", "u8", "Option<String>", "Result<(), E>"]))
     where = " where T: Copy" if generics.endswith("T>") and draw(st.booleans()) else ""
-    sig = " ".join(parts) + f" {raw_name}{generics}({', '.join(params)}){ret}{where}"
+    sig = " ".join(parts) + f" {raw_name}{generics}({', '.join(params)})"
+    sig += (f" -> {ret}" if ret else "") + where
     # The source spreads the signature over lines; the extractor must normalise it back.
     sep = draw(st.sampled_from([" ", "\n    ", "  "]))
     src_sig = sig.replace(", ", "," + sep) if sep != " " else sig
     has_body = container in ("free", "impl") or (container == "trait" and draw(st.booleans()))
     body = " {\n    let _ = 1;\n}" if has_body else ";"
     text = "\n".join([*doc_lines, src_sig + body])
-    return GenItem(text, name, raw_name, expected, container, sig)
+    return GenItem(
+        text,
+        name,
+        raw_name,
+        expected,
+        container,
+        sig,
+        visibility=vis or None,
+        is_async="async" in parts,
+        is_const="const" in parts,
+        is_unsafe="unsafe" in parts,
+        params=params,
+        return_type=ret or None,
+        attributes=[" ".join(ln.split()) for ln in doc_lines if ln.startswith("#[")],
+        has_body=has_body,
+    )
 
 
 @st.composite
