@@ -62,6 +62,7 @@ class RebuildConfig:
     executor: str = "local"
     address: str | None = None
     include_tests: bool = False
+    max_repo_share: float = 0.4
     retries: int = 3
 
     def to_json(self) -> dict[str, Any]:
@@ -178,6 +179,7 @@ def _run_build(config: RebuildConfig, work: Path, sources_file: Path) -> dict[st
         executor=config.executor,
         address=config.address,
         include_tests=config.include_tests,
+        max_repo_share=config.max_repo_share,
     )
     try:
         build(bconf)

@@ -14,6 +14,17 @@ from corpus.commands._common import (
     stage_progress,
     user_errors,
 )
+from corpus.commands._options import (
+    Address,
+    CacheDir,
+    Executor,
+    IncludeTests,
+    MaxRepoShare,
+    Private,
+    RepoId,
+    SourcesFile,
+    Workers,
+)
 from corpus.paths import DEFAULT_OUT
 
 
@@ -23,47 +34,28 @@ def register(app: typer.Typer) -> None:
 
 
 def build(
-    sources: Path | None = typer.Option(
-        None, "--sources", help="sources.toml to build from (default: the packaged one)."
-    ),
-    cache_dir: Path | None = typer.Option(
-        None,
-        "--cache-dir",
-        help="Where clones live (default: $CORPUS_CACHE_DIR, else "
-        "$XDG_CACHE_HOME/rustdoc-corpus/repos, else ~/.cache/rustdoc-corpus/repos).",
-    ),
+    sources: SourcesFile = None,
+    cache_dir: CacheDir = None,
     out: Path = typer.Option(
         DEFAULT_OUT, "--out", "-o", help="Output dir: shards/, builds/, dataset/ (the one to ship)."
     ),
     only: list[str] = typer.Option(
         [], "--only", help="Build only this repo (owner/name or name); repeatable."
     ),
-    workers: int = typer.Option(
-        0, "--workers", "-j", help="Local executor processes (0 = one per CPU, 1 = in-process)."
-    ),
-    executor: str = typer.Option("local", "--executor", help="Where units run: local or ray."),
-    address: str | None = typer.Option(
-        None, "--address", help="Ray cluster: auto or ray://host:port (with --executor ray)."
-    ),
+    workers: Workers = 0,
+    executor: Executor = "local",
+    address: Address = None,
     push: bool = typer.Option(False, "--push", help="Publish the staged dataset to the Hub."),
-    repo_id: str | None = typer.Option(None, "--repo-id", help="Hub dataset repo (ORG/NAME)."),
-    private: bool = typer.Option(False, "--private", help="Create the Hub repo as private."),
+    repo_id: RepoId = None,
+    private: Private = False,
     force: bool = typer.Option(
         False, "--force", help="Push even a falsification WARN, and let publish overwrite."
     ),
-    include_tests: bool = typer.Option(
-        False, "--include-tests", help="Keep test functions (flagged is_test) in the dataset."
-    ),
+    include_tests: IncludeTests = False,
     write_rejects: bool = typer.Option(
         False, "--write-rejects", help="Write every dropped record to <out>/rejects.parquet."
     ),
-    max_repo_share: float = typer.Option(
-        0.4,
-        "--max-repo-share",
-        min=0.0,
-        max=1.0,
-        help="Cap any one repository's share of the published records (1 = no cap).",
-    ),
+    max_repo_share: MaxRepoShare = 0.4,
 ) -> None:
     """Build the dataset; a rerun skips finished stages, a killed run resumes.
 

@@ -15,6 +15,17 @@ from corpus.commands._common import (
     fail,
     user_errors,
 )
+from corpus.commands._options import (
+    Address,
+    CacheDir,
+    Executor,
+    IncludeTests,
+    MaxRepoShare,
+    Private,
+    RepoId,
+    SourcesFile,
+    Workers,
+)
 from corpus.paths import DEFAULT_OUT
 
 UPDATE_PINS_ENV = "CORPUS_REBUILD_UPDATE_PINS"
@@ -34,15 +45,8 @@ def rebuild(
         help="State folder: dataset/ (last good build), work/ (shards, candidates), "
         "history.jsonl, run/sources.toml.",
     ),
-    sources: Path | None = typer.Option(
-        None, "--sources", help="sources.toml: repos, licences, branches (default: packaged)."
-    ),
-    cache_dir: Path | None = typer.Option(
-        None,
-        "--cache-dir",
-        help="Where clones live (default: $CORPUS_CACHE_DIR, else "
-        "$XDG_CACHE_HOME/rustdoc-corpus/repos, else ~/.cache/rustdoc-corpus/repos).",
-    ),
+    sources: SourcesFile = None,
+    cache_dir: CacheDir = None,
     update_pins: bool = typer.Option(
         True,
         "--update-pins/--no-update-pins",
@@ -58,18 +62,13 @@ def rebuild(
     push: bool = typer.Option(
         False, "--push", help="Publish a PASS build whose rows differ from the Hub's latest."
     ),
-    repo_id: str | None = typer.Option(None, "--repo-id", help="Hub dataset repo (ORG/NAME)."),
-    private: bool = typer.Option(False, "--private", help="Create the Hub repo as private."),
-    workers: int = typer.Option(
-        0, "--workers", "-j", help="Local executor processes (0 = one per CPU, 1 = in-process)."
-    ),
-    executor: str = typer.Option("local", "--executor", help="Where units run: local or ray."),
-    address: str | None = typer.Option(
-        None, "--address", help="Ray cluster: auto or ray://host:port (with --executor ray)."
-    ),
-    include_tests: bool = typer.Option(
-        False, "--include-tests", help="Keep test functions (flagged is_test) in the dataset."
-    ),
+    repo_id: RepoId = None,
+    private: Private = False,
+    workers: Workers = 0,
+    executor: Executor = "local",
+    address: Address = None,
+    include_tests: IncludeTests = False,
+    max_repo_share: MaxRepoShare = 0.4,
     retries: int = typer.Option(3, "--retries", min=0, help="Retries of a failing ls-remote."),
 ) -> None:
     """Rebuild on a schedule: move pins, re-extract what changed, falsify, publish if PASS.
@@ -102,6 +101,7 @@ def rebuild(
             executor=executor,
             address=address,
             include_tests=include_tests,
+            max_repo_share=max_repo_share,
             retries=retries,
         )
         result = run_rebuild(config)
