@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,14 +31,14 @@ class Job:
     license: str
 
 
-def _run_job(job: Job) -> tuple[list[dict[str, Any]], dict[str, int], bool]:
+def _run_job(job: Job) -> FileOutcome:
     data = safe_read(Path(job.root), job.rel_path)
     ctx = context_for(job.root, job.rel_path, repo=job.repo, commit=job.commit, license=job.license)
     res = extract_file_bytes(data, job.rel_path, ctx)
     return res.records, dict(res.drops), res.parse_error
 
 
-def _run_batch(jobs: list[Job]) -> list[tuple[list[dict[str, Any]], dict[str, int], bool]]:
+def _run_batch(jobs: list[Job]) -> list[FileOutcome]:
     return [_run_job(j) for j in jobs]
 
 
@@ -56,33 +56,44 @@ def _batches(jobs: list[Job], n: int) -> list[list[Job]]:
     return [b for b in buckets if b]
 
 
+FileOutcome = tuple[list[dict[str, Any]], dict[str, int], bool]
+
+
+def _path_batches(jobs: list[Job], n: int) -> list[list[Job]]:
+    """Consecutive batches in path order: results come out already sorted."""
+    size = max(1, min(64, len(jobs) // (n * 4) or 1))
+    return [jobs[i : i + size] for i in range(0, len(jobs), size)]
+
+
+def _file_outcomes(
+    jobs: list[Job], workers: int, batches: Callable[[list[Job], int], list[list[Job]]]
+) -> Iterator[FileOutcome]:
+    """(records, drops, parse error) per file: in this process, or in a pool of ``workers``."""
+    n = workers or os.cpu_count() or 1
+    if n <= 1 or len(jobs) < 8:
+        yield from (_run_job(j) for j in jobs)
+        return
+    import multiprocessing as mp
+
+    # fork: workers inherit the loaded grammar, so start-up costs nothing.
+    with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork")) as pool:
+        for batch in pool.map(_run_batch, batches(jobs, n)):
+            yield from batch
+
+
 def run_jobs(
     jobs: list[Job], workers: int = 0, progress: Progress | None = None
 ) -> tuple[list[dict[str, Any]], Counter, int]:
     """Extract ``jobs``; returns (records in stable order, drop counts, files with errors)."""
-    n = workers or os.cpu_count() or 1
     records: list[dict[str, Any]] = []
     drops: Counter = Counter()
     errored = 0
-
-    def take(results: Iterable[tuple[list[dict[str, Any]], dict[str, int], bool]]) -> None:
-        nonlocal errored
-        for recs, d, err in results:
-            records.extend(recs)
-            drops.update(d)
-            errored += err
-            if progress:
-                progress(1)
-
-    if n <= 1 or len(jobs) < 8:
-        take(_run_job(j) for j in jobs)
-    else:
-        import multiprocessing as mp
-
-        # fork: workers inherit the loaded grammar, so start-up costs nothing.
-        with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork")) as pool:
-            for batch in pool.map(_run_batch, _batches(jobs, n)):
-                take(batch)
+    for recs, d, err in _file_outcomes(jobs, workers, _batches):
+        records.extend(recs)
+        drops.update(d)
+        errored += err
+        if progress:
+            progress(1)
     records.sort(key=sort_key)
     return records, drops, errored
 
@@ -102,20 +113,8 @@ def iter_records(
     """
     rels = rust_files(root) if files is None else sorted(files)
     jobs = [Job(str(root), rel, repo, commit, license) for rel in rels]
-    n = workers or os.cpu_count() or 1
-    if n <= 1 or len(jobs) < 8:
-        for job in jobs:
-            yield from _run_job(job)[0]
-        return
-    import multiprocessing as mp
-
-    # Batches in path order, so records come out sorted without holding them all.
-    size = max(1, min(64, len(jobs) // (n * 4) or 1))
-    batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
-    with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork")) as pool:
-        for batch in pool.map(_run_batch, batches):
-            for recs, _drops, _err in batch:
-                yield from recs
+    for recs, _drops, _err in _file_outcomes(jobs, workers, _path_batches):
+        yield from recs
 
 
 def extract_tree(
