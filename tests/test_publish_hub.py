@@ -190,3 +190,29 @@ def test_unreachable_hub_is_a_clear_error(tmp_path: Path) -> None:
     assert "cannot reach the Hub" in proc.stderr and f"127.0.0.1:{port}" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert "hf_unused_token_value" not in proc.stdout + proc.stderr
+
+
+def test_reused_tag_with_new_rows_is_refused_before_any_commit(
+    hub_env: HubServer, tmp_path: Path
+) -> None:
+    # Regression: the commit landed on main, then tagging failed, and no rerun could tag it.
+    first = publish_dataset(make_build(tmp_path / "v1", 12), REPO_ID, tag="release", today=DAY)
+    with pytest.raises(CorpusError, match="release already names another build"):
+        publish_dataset(
+            make_build(tmp_path / "v2", 15, first=50), REPO_ID, tag="release", today=DAY
+        )
+    assert hub_env.head(REPO_ID) == first.commit_sha
+    assert hub_env.commit_count(REPO_ID) == 1
+    assert hub_env.tags(REPO_ID) == {"release": first.commit_sha}
+
+
+def test_a_build_that_cannot_stage_never_touches_the_hub(
+    hub_env: HubServer, tmp_path: Path
+) -> None:
+    # Regression: the repo was created (then deleted) before the local checks ran.
+    ds = make_build(tmp_path / "ds", 12)
+    next((ds / "data").glob("train-*.parquet")).write_bytes(b"not a parquet file")
+    with pytest.raises(CorpusError):
+        publish_dataset(ds, REPO_ID, today=DAY)
+    assert not hub_env.repo_exists(REPO_ID)
+    assert not any(m == "POST" and p == "/api/repos/create" for m, p in hub_env.state.requests)

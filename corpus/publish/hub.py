@@ -298,6 +298,12 @@ def publish_dataset(
             "no Hugging Face token: set HF_TOKEN (write access) or run `hf auth login`"
         )
 
+    with tempfile.TemporaryDirectory(prefix="corpus-precheck-") as tmp:
+        # Everything that can fail locally (card, validation, load_dataset) fails here, before
+        # the Hub is touched: no repo is created for a build that could not be published.
+        stage_dataset(
+            dataset, Path(tmp) / "stage", force, repo_id=repo_id, tag=_fresh_tag(chash, day, {})
+        )
     with _hub_errors("checking the repo", repo_id, endpoint, secret):
         existed = api.repo_exists(repo_id, repo_type="dataset")
     with _hub_errors("creating the repo", repo_id, endpoint, secret):
@@ -323,6 +329,12 @@ def publish_dataset(
                 if name not in remote.tags:  # an earlier run committed but could not tag
                     _create_tag(api, repo_id, name, remote.head, endpoint, secret)
                 return PublishResult(remote.head, name, False, _url(endpoint, repo_id, name))
+            if tag is not None and tag in remote.tags:
+                # The tag names the head's build, and these rows differ: committing would leave
+                # main on an untagged commit that no rerun could tag.
+                raise CorpusError(
+                    f"tag {tag} already names another build on {repo_id}; choose another --tag"
+                )
             if reused and tag is None:
                 # Same rows as the head's build, but the card or reports changed: new tag.
                 name = _fresh_tag(chash, day, remote.tags)
