@@ -33,9 +33,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import polars as pl
@@ -47,7 +49,7 @@ from corpus.secrets import find_secrets, redact
 from corpus.splits import assign_splits, split_counts
 
 #: Bumped whenever the filters' output for the same input and config can change.
-FILTERS_VERSION = "4"
+FILTERS_VERSION = "5"
 
 FILTER_REASONS = (
     "doc_unclosed_fence",
@@ -225,15 +227,18 @@ def cap_repo_share(records: list[dict[str, Any]], max_share: float) -> list[dict
         by_repo.setdefault(rec["repo"], []).append(rec)
     if len(by_repo) * max_share < 1:
         return []  # too few repositories for any cap to be satisfiable
+    # Exact arithmetic: with floats, `n <= share * total` and the cut could disagree by a
+    # rounding error, and the loop would never end.
+    share = Fraction(str(max_share))
     dropped: list[dict[str, Any]] = []
     while True:
         total = sum(len(v) for v in by_repo.values())
         repo = max(sorted(by_repo), key=lambda r: len(by_repo[r]))
         n = len(by_repo[repo])
-        if n <= max_share * total:
-            return dropped
         rest = total - n
-        allowed = int(max_share * rest / (1 - max_share))
+        allowed = math.floor(share * rest / (1 - share))  # the most n may be: n <= share*total
+        if n <= allowed:
+            return dropped
         ranked = sorted(by_repo[repo], key=lambda r: hashlib.sha256(r["id"].encode()).digest())
         by_repo[repo] = ranked[:allowed]
         dropped.extend(ranked[allowed:])

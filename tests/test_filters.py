@@ -159,3 +159,34 @@ def test_repo_share_cap_bounds_every_repo_and_is_deterministic(
             assert n <= share * len(kept) + 1e-9
     # a capped set needs no further cut
     assert cap_repo_share(kept, share) == []
+
+
+def test_repo_share_cap_terminates_where_floats_disagree() -> None:
+    # Regression: with share 0.35 and sizes 245/228/227 the float test and the float cut
+    # disagreed by a rounding error and the loop never ended.
+    import signal
+
+    from corpus.filters import cap_repo_share
+
+    recs = [{"repo": r, "id": f"{r}-{i}"} for r, n in (("a", 245), ("b", 228), ("c", 227))
+            for i in range(n)]  # fmt: skip
+    signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(TimeoutError("cap hangs")))
+    signal.alarm(5)
+    try:
+        dropped = cap_repo_share(recs, 0.35)
+    finally:
+        signal.alarm(0)
+    kept = len(recs) - len(dropped)
+    for r in "abc":
+        n = sum(1 for x in recs if x["repo"] == r) - sum(1 for d in dropped if d["repo"] == r)
+        assert n * 20 <= 7 * kept  # n / kept <= 0.35, compared exactly
+
+
+def test_repo_share_cap_keeps_as_many_as_allowed() -> None:
+    # int() of 6.999... dropped one record too many (share 0.7, rest 3: 7 may stay).
+    from corpus.filters import cap_repo_share
+
+    recs = [{"repo": "big", "id": f"b{i}"} for i in range(10)] + [
+        {"repo": f"s{i}", "id": f"s{i}"} for i in range(3)
+    ]
+    assert len(cap_repo_share(recs, 0.7)) == 3
