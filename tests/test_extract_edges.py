@@ -411,3 +411,19 @@ def test_fns_below_item_level_are_found() -> None:
     assert recs["in_body_impl"]["self_type"] == "S"
     assert recs["in_body_impl"]["is_nested"] is True
     assert recs["in_closure"]["qualified_path"] == "src::lib::outer::in_closure"
+
+
+@pytest.mark.parametrize(
+    "attr",
+    [
+        r'#[doc = "\u{110000}"]',
+        r'#[doc = "\u{D800}"]',
+        r'#[doc = "\xFF"]',
+        r'#[cfg_attr(docsrs, doc = "\u{FFFFFFFF}")]',
+    ],
+)
+def test_escapes_rustc_rejects_leave_the_doc_unresolved(attr: str) -> None:
+    # Regression: chr() raised on these and cost the whole repository its records.
+    recs, _ = ex(f"{attr}\nfn f() {{}}\nfn g() {{}}\n")
+    assert recs["f"]["doc"] is None and recs["f"]["doc_unresolved"] is True
+    assert "g" in recs

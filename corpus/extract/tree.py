@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from corpus.clone import UnsafePathError, safe_read
 from corpus.clone import iter_rust_files as rust_files
-from corpus.clone import safe_read
 from corpus.extract.crate import context_for
 from corpus.extract.file import extract_file_bytes
 from corpus.extract.parser import GRAMMAR_VERSION
@@ -32,9 +32,15 @@ class Job:
 
 
 def _run_job(job: Job) -> FileOutcome:
-    data = safe_read(Path(job.root), job.rel_path)
+    try:
+        data = safe_read(Path(job.root), job.rel_path)
+    except (OSError, UnsafePathError):
+        return [], {"unreadable_file": 1}, False
     ctx = context_for(job.root, job.rel_path, repo=job.repo, commit=job.commit, license=job.license)
-    res = extract_file_bytes(data, job.rel_path, ctx)
+    try:
+        res = extract_file_bytes(data, job.rel_path, ctx)
+    except Exception:
+        return [], {"extractor_error": 1}, False
     return res.records, dict(res.drops), res.parse_error
 
 
