@@ -49,7 +49,7 @@ from corpus.secrets import find_secrets, redact
 from corpus.splits import assign_splits, split_counts
 
 #: Bumped whenever the filters' output for the same input and config can change.
-FILTERS_VERSION = "5"
+FILTERS_VERSION = "6"
 
 FILTER_REASONS = (
     "doc_unclosed_fence",
@@ -279,10 +279,18 @@ def filter_records(
             continue
         doc, n_doc = redact(rec["doc"])
         source, n_src = redact(rec["source"])
-        if n_doc or n_src:
+        attrs = [redact(a) for a in rec["attributes"]]
+        n_attr = sum(n for _, n in attrs)
+        if n_doc or n_src or n_attr:
             counts["secret_redacted"] += 1
             summary, _ = redact(rec["doc_summary"])
-            rec.update(doc=doc, source=source, doc_summary=summary, redacted=True)
+            rec.update(
+                doc=doc,
+                source=source,
+                doc_summary=summary,
+                attributes=[a for a, _ in attrs],
+                redacted=True,
+            )
         candidates.append(rec)
 
     reps = cluster(candidates, config)

@@ -235,7 +235,11 @@ DEFECTS: dict[str, list[tuple[str, object]]] = {
     "privacy.no_secrets": [
         ("table", one(_set(source='fn f() {\n    let password = "hunter2isverysecret";\n}')))
     ],
-    "privacy.no_emails_tokens": [("table", one(_set(doc="Mail jane.doe@corp-mail.io today.")))],
+    "privacy.no_emails_tokens": [
+        ("table", one(_set(doc="Mail jane.doe@corp-mail.io today."))),
+        # only in an attribute: `#[doc = ".."]` text is published in `attributes` too
+        ("table", one(_set(attributes=['#[deprecated(note = "ask jane.doe@corp-mail.io")]']))),
+    ],
     "privacy.license_allowed": [("table", one(_set(license="GPL-3.0-only")))],
     "extractor.roundtrip": [("extractor", _drop_docs)],
     "extractor.fuzz": [("extractor", _crashy)],

@@ -190,3 +190,15 @@ def test_repo_share_cap_keeps_as_many_as_allowed() -> None:
         {"repo": f"s{i}", "id": f"s{i}"} for i in range(3)
     ]
     assert len(cap_repo_share(recs, 0.7)) == 3
+
+
+def test_secrets_in_attributes_are_redacted_too() -> None:
+    # Regression: `#[doc = "..."]` text is also kept in `attributes`; only doc and source were
+    # redacted, so the address was published there.
+    attr = '#[doc = "Maintainer: john.smith@gmail.com"]'
+    rec = make_record(0, doc="Maintainer: john.smith@gmail.com", attributes=[attr, "#[inline]"])
+    res = filter_records([rec], FilterConfig(max_repo_share=1.0))
+    kept = res.kept.to_dicts()[0]
+    assert "john.smith" not in kept["doc"] and "john.smith" not in str(kept["attributes"])
+    assert kept["attributes"][1] == "#[inline]" and kept["redacted"] is True
+    assert res.counts["secret_redacted"] == 1

@@ -56,7 +56,8 @@ _TOKENS = re.compile(
 
 
 def _texts(rec: dict) -> list[str]:
-    return [t for t in (rec["doc"], rec["source"]) if t]
+    # Every published text column: attributes carry `#[doc = ".."]` and `note = ".."` text too.
+    return [t for t in (rec["doc"], rec["source"], *(rec.get("attributes") or [])) if t]
 
 
 def detect_secret_hits(records: list[dict]) -> dict[str, list[str]]:
