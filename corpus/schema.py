@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 
 #: Bumped whenever extraction output for the same input can change.
-EXTRACTOR_VERSION = "1.0.0"
+EXTRACTOR_VERSION = "1.1.0"
 
 CONTAINER_KINDS = ("free", "impl", "trait_impl", "trait", "extern")
 SPLITS = ("train", "validation", "test")
@@ -81,7 +81,12 @@ EXTRACT_FIELDS: tuple[Field, ...] = (
     Field("doc_unresolved", _B, False, "part of the doc could not be resolved (macro doc)"),
     Field("attributes", _LS, False, "outer attributes on the item, as written, in order"),
     Field("is_test", _B, False, "a test, bench or example function"),
-    Field("test_reason", _S, True, "why is_test: attribute:<name>, cfg_test_module, path:<dir>"),
+    Field(
+        "test_reason",
+        _S,
+        True,
+        "why is_test: attribute:<name>, cfg_test_module, cfg_test, path:<dir>",
+    ),
     Field("is_nested", _B, False, "defined inside another function's body"),
     Field("origin", _S, False, "source, or macro:<name> when recovered from a macro body"),
     Field("parse_error", _B, False, "the file (or macro body) had parse errors elsewhere"),

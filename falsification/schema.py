@@ -25,7 +25,7 @@ PERMALINK = (
 )
 VISIBILITY = r"^pub(\((crate|self|super|in [A-Za-z0-9_:]+)\))?$"
 ORIGIN = r"^(source|macro:\S+)$"
-TEST_REASON = r"^(attribute:\S+|cfg_test_module|path:\S+)$"
+TEST_REASON = r"^(attribute:\S+|cfg_test_module|cfg_test|path:\S+)$"
 SPDX = r"^[A-Za-z0-9.+()\- ]+$"
 SEMVER = r"^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$"
 

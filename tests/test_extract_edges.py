@@ -427,3 +427,21 @@ def test_escapes_rustc_rejects_leave_the_doc_unresolved(attr: str) -> None:
     recs, _ = ex(f"{attr}\nfn f() {{}}\nfn g() {{}}\n")
     assert recs["f"]["doc"] is None and recs["f"]["doc_unresolved"] is True
     assert "g" in recs
+
+
+def test_cfg_predicates_decide_test_code() -> None:
+    # Regression: `cfg(not(all(test, loom)))` was taken for test code (only `not(x)` without
+    # nested parentheses was understood), and `#[cfg(test)]` on an impl or fn was missed.
+    src = (
+        "#[cfg(not(all(test, loom)))]\nmod imp {\n    pub fn lock() {}\n}\n"
+        '#[cfg(all(test, feature = "x"))]\nmod only_tests {\n    fn t() {}\n}\n'
+        "struct Foo;\n#[cfg(test)]\nimpl Foo {\n    fn helper() {}\n}\n"
+        "#[cfg(test)]\nfn fixture() {}\n"
+        "#[cfg(any(test, unix))]\nfn both() {}\n"
+    )
+    recs, _ = ex(src)
+    assert recs["lock"]["is_test"] is False
+    assert recs["t"]["test_reason"] == "cfg_test_module"
+    assert recs["helper"]["test_reason"] == "cfg_test"
+    assert recs["fixture"]["test_reason"] == "cfg_test"
+    assert recs["both"]["is_test"] is False  # compiled in normal (unix) builds too

@@ -54,9 +54,12 @@ def _tokens(text: str) -> list[tuple[str, str]]:
 
 
 class _Parser:
-    def __init__(self, tokens: list[tuple[str, str]]) -> None:
+    def __init__(
+        self, tokens: list[tuple[str, str]], flags: frozenset[str] = DOC_CFG_FLAGS
+    ) -> None:
         self.toks = tokens
         self.i = 0
+        self.flags = flags
 
     def peek(self) -> tuple[str, str] | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -97,7 +100,32 @@ class _Parser:
             if name == "feature":
                 return True
             return value in DOC_CFG_VALUES.get(name, set())
-        return name in DOC_CFG_FLAGS
+        return name in self.flags
+
+
+_CFG_ATTR_RE = re.compile(r"^#!?\[\s*cfg\s*\((.*)\)\s*\]$", re.S)
+
+
+def cfg_only_in_tests(attribute_text: str) -> bool:
+    """True for `#[cfg(pred)]` that holds in a test build and not in a normal one.
+
+    `cfg(test)` and `cfg(all(test, feature = "x"))` are test-only; `cfg(not(all(test, loom)))`
+    is not (it is compiled in every normal build). Other cfg names take the docs configuration.
+    """
+    m = _CFG_ATTR_RE.match(attribute_text)
+    if not m:
+        return False
+    try:
+        tokens = _tokens(m.group(1))
+        results = []
+        for flags in (DOC_CFG_FLAGS | {"test"}, DOC_CFG_FLAGS):
+            p = _Parser(tokens, frozenset(flags))
+            results.append(p.predicate())
+            if p.peek() is not None:
+                raise CfgSyntaxError("trailing tokens")
+    except CfgSyntaxError:
+        return False
+    return results[0] and not results[1]
 
 
 def cfg_attr_docs(attribute_text: str) -> list[str] | None:

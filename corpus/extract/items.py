@@ -15,6 +15,7 @@ from typing import Any
 
 from tree_sitter import Node, Query, QueryCursor
 
+from corpus.extract.cfg import cfg_only_in_tests
 from corpus.extract.crate import FileContext
 from corpus.extract.docs import collect_doc, sections, summary
 from corpus.extract.parser import GRAMMAR_VERSION, RUST, parse
@@ -33,8 +34,6 @@ TEST_ATTRIBUTES = frozenset(
     {"test", "bench", "rstest", "test_case", "quickcheck", "proptest", "wasm_bindgen_test"}
 )
 _ATTR_PATH_RE = re.compile(r"^#\[\s*((?:[A-Za-z_][A-Za-z0-9_]*\s*::\s*)*[A-Za-z_][A-Za-z0-9_]*)")
-_CFG_RE = re.compile(r"^#!?\[\s*cfg\s*\((.*)\)\s*\]$", re.S)
-_NOT_RE = re.compile(r"not\s*\([^()]*\)")
 _MAX_MACRO_DEPTH = 8
 
 
@@ -46,9 +45,8 @@ def _norm(text: bytes | str) -> str:
 
 
 def is_cfg_test(attribute_text: str) -> bool:
-    """`#[cfg(test)]`, `#[cfg(all(test, ..))]`, but not `#[cfg(not(test))]`."""
-    m = _CFG_RE.match(attribute_text)
-    return bool(m) and re.search(r"\btest\b", _NOT_RE.sub("", m.group(1))) is not None
+    """`#[cfg(test)]`, `#[cfg(all(test, ..))]`: compiled only in test builds."""
+    return cfg_only_in_tests(attribute_text)
 
 
 def test_attribute(attributes: list[str]) -> str | None:
@@ -71,6 +69,7 @@ class Scope:
     abi: str | None = None
     nested: bool = False
     test_module: bool = False
+    test_item: bool = False  # inside a `#[cfg(test)] impl` or trait
     in_error: bool = False
 
 
@@ -108,6 +107,7 @@ class _Walker:
 
     # -- scope -------------------------------------------------------------------------------
     def _mod_is_cfg_test(self, mod: Node) -> bool:
+        """Whether an item (mod, impl, trait) carries a test-only `#[cfg(..)]`."""
         key = mod.id
         cached = self._cfg_test_cache.get(key)
         if cached is None:
@@ -137,6 +137,8 @@ class _Walker:
                 name = p.child_by_field_name("name")
                 segs.append(_norm(name.text) if name is not None else "_")
             elif t == "impl_item":
+                if self._mod_is_cfg_test(p):
+                    s.test_item = True
                 ty = p.child_by_field_name("type")
                 tr = p.child_by_field_name("trait")
                 seg = _type_path_segment(ty)
@@ -148,6 +150,8 @@ class _Walker:
                     s.trait_name = _norm(tr.text) if tr is not None else None
                 segs.append(seg)
             elif t == "trait_item":
+                if self._mod_is_cfg_test(p):
+                    s.test_item = True
                 name = p.child_by_field_name("name")
                 seg = _norm(name.text) if name is not None else "_"
                 if s.kind is None and not s.nested:
@@ -178,6 +182,7 @@ class _Walker:
         s.segments = outer.segments + segs
         s.nested = s.nested or outer.nested
         s.test_module = s.test_module or outer.test_module
+        s.test_item = s.test_item or outer.test_item
         s.in_error = s.in_error or outer.in_error
         return s
 
@@ -271,6 +276,8 @@ class _Walker:
             test_reason: str | None = "attribute:" + _ATTR_PATH_RE.match(test_attr).group(1)
         elif scope.test_module:
             test_reason = "cfg_test_module"
+        elif scope.test_item or any(is_cfg_test(a) for a in doc.attributes):
+            test_reason = "cfg_test"
         else:
             test_reason = ctx.test_reason
         start_byte = base_byte + node.start_byte
