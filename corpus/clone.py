@@ -334,8 +334,11 @@ def _head(g: git.Git) -> str | None:
 
 
 def _is_clean(g: git.Git) -> bool:
-    """No modified, deleted or untracked files (someone editing the cache must not leak in)."""
-    out = g.status("--porcelain=v1", "--untracked-files=normal", "--ignore-submodules=all")
+    """No modified, deleted, untracked or ignored files: nothing a person or a build left in the
+    cache may reach the extractor (an ignored `gen/x.rs` would pass for pinned code)."""
+    out = g.status(
+        "--porcelain=v1", "--untracked-files=all", "--ignored", "--ignore-submodules=all"
+    )
     return not str(out).strip()
 
 

@@ -179,6 +179,23 @@ def test_dirty_cache_is_restored_without_fetching(tmp_path: Path) -> None:
     assert not (dest / "src/planted.rs").exists()
 
 
+def test_ignored_files_left_in_the_cache_are_removed(tmp_path: Path) -> None:
+    # Regression: `git status` does not list ignored files, so a `gen/evil.rs` under an ignored
+    # directory survived and was extracted as if it were in the pinned commit.
+    remote = tmp_path / "remote"
+    sha = make_rust_repo(remote, extra={".gitignore": "gen/\n"})
+    cache = tmp_path / "cache"
+    dest = clone_source(_source(remote, sha), cache).path
+    (dest / "gen").mkdir()
+    (dest / "gen" / "evil.rs").write_text("pub fn planted() {}\n")
+
+    res = clone_source(_source(remote, sha), cache)
+
+    assert not res.fetched
+    assert not (dest / "gen").exists()
+    assert "gen/evil.rs" not in iter_rust_files(dest)
+
+
 def test_changed_url_is_used_for_the_next_fetch(tmp_path: Path) -> None:
     remote = tmp_path / "remote"
     first = make_rust_repo(remote)
