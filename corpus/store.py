@@ -69,6 +69,14 @@ def read_json(path: Path) -> Any:
         raise BadInputError(f"{path}: not valid JSON ({exc})") from exc
 
 
+def read_json_object(path: Path) -> dict[str, Any]:
+    """A JSON report that must be an object (falsification.json, stats.json, ...)."""
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise BadInputError(f"{path}: expected a JSON object, found {type(data).__name__}")
+    return data
+
+
 def _schema_for(columns: Iterable[str]) -> pa.Schema:
     cols = set(columns)
     if cols == set(ALL_COLUMNS):

@@ -35,7 +35,7 @@ from typing import Any
 
 from corpus.errors import BadInputError, CorpusError, ExitCode
 from corpus.paths import DEFAULT_OUT
-from corpus.store import DATA_DIR, FALSIFICATION_FILE, read_json, write_json
+from corpus.store import DATA_DIR, FALSIFICATION_FILE, read_json, read_json_object, write_json
 from pipelines.history import append_record, dataset_changes, history_path
 
 LOCK_FILE = ".rebuild.lock"
@@ -158,7 +158,7 @@ def _failed_checks(candidate: Path) -> list[str]:
     path = candidate / FALSIFICATION_FILE
     if not path.is_file():
         return []
-    checks = [c for c in read_json(path).get("checks", []) if not c.get("passed")]
+    checks = [c for c in read_json_object(path).get("checks", []) if not c.get("passed")]
     checks.sort(key=lambda c: (c.get("severity") != "critical", c.get("id", "")))
     return [c.get("id", "?") for c in checks]
 
@@ -290,7 +290,7 @@ def _run(config: RebuildConfig, out: Path, record: dict[str, Any]) -> RebuildRes
     stages = report.get("stages", {})
     key = stages["filter_split"]["key"]
     candidate = work / "builds" / key / DATASET_DIR
-    falsification = read_json(candidate / FALSIFICATION_FILE)
+    falsification = read_json_object(candidate / FALSIFICATION_FILE)
     verdict = falsification.get("verdict", "FAIL")
     score = falsification.get("score")
     previous = last_good(out)

@@ -203,3 +203,15 @@ def test_build_tag_round_trips(day: date, chash: str) -> None:
     parsed = parse_build_tag(tag, "c" * 40)
     assert parsed is not None and (parsed.day, parsed.short_hash) == (day, chash[:12])
     assert parse_build_tag(tag + ".3") is not None and parse_build_tag(tag + "x") is None
+
+
+@pytest.mark.parametrize("content", ['["PASS"]', '"PASS"', "42"])
+def test_a_report_that_is_not_an_object_is_a_clear_error(tmp_path: Path, content: str) -> None:
+    # Regression: report.get() on a list raised AttributeError (a traceback, exit 1).
+    from corpus.errors import BadInputError
+    from corpus.publish.stage import falsification_verdict
+
+    ds = make_build(tmp_path / "ds", 6)
+    (ds / "falsification.json").write_text(content)
+    with pytest.raises(BadInputError, match="expected a JSON object"):
+        falsification_verdict(ds)

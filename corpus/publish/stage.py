@@ -29,7 +29,13 @@ from corpus.publish.card import (
     verdict_of,
 )
 from corpus.publish.validate import check_card, check_loads
-from corpus.store import DATA_DIR, FALSIFICATION_FILE, STATS_FILE, read_json, write_bytes_atomic
+from corpus.store import (
+    DATA_DIR,
+    FALSIFICATION_FILE,
+    STATS_FILE,
+    read_json_object,
+    write_bytes_atomic,
+)
 
 #: Top-level names publish manages in a Hub repo; anything else there is left alone.
 MANAGED_FILES = (CARD_FILE, FALSIFICATION_FILE, STATS_FILE, SOURCES_LOCK)
@@ -67,10 +73,12 @@ def falsification_verdict(dataset: Path) -> tuple[str, str]:
     path = Path(dataset) / FALSIFICATION_FILE
     if not path.is_file():
         return "MISSING", "no falsification.json (run `corpus falsify` first)"
-    report = read_json(path)
-    verdict = verdict_of(report if isinstance(report, dict) else None)
-    score = report.get("score", "?") if isinstance(report, dict) else "?"
-    return verdict, f"verdict {verdict}, score {score}/{report.get('max_score', 100)}"
+    report = read_json_object(path)
+    verdict = verdict_of(report)
+    return (
+        verdict,
+        f"verdict {verdict}, score {report.get('score', '?')}/{report.get('max_score', 100)}",
+    )
 
 
 def require_pass(dataset: Path, force: bool) -> bool:
