@@ -46,6 +46,7 @@ from corpus.errors import BadInputError, CorpusError
 
 if TYPE_CHECKING:
     import git
+    from filelock import BaseFileLock
 
     from corpus.sources import Source
 
@@ -491,6 +492,20 @@ def _clone_locked(
     )
 
 
+def checkout_lock(cache_dir: Path, repo: str) -> BaseFileLock:
+    """The lock guarding one cached checkout.
+
+    ``clone_source`` holds it while it fetches and checks out; a reader of the work tree holds
+    it too (``with checkout_lock(...): clone_source(...); read files``), or another run sharing
+    the cache could check out a different pin under it. Re-entrant within a thread.
+    """
+    from filelock import FileLock
+
+    dest = repo_dir(cache_dir, repo)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(dest.parent / f".{dest.name}.lock"), is_singleton=True)
+
+
 def clone_source(
     source: Source,
     cache_dir: Path | None = None,
@@ -506,13 +521,11 @@ def clone_source(
     Raises ``CloneError`` naming the repository and the reason.
     """
     import git
-    from filelock import FileLock
 
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     dest = repo_dir(cache_dir, source.repo)
-    dest.parent.mkdir(parents=True, exist_ok=True)
     # Two runs (a scheduled rebuild and a person) must not fetch into the same repo at once.
-    lock = FileLock(str(dest.parent / f".{dest.name}.lock"))
+    lock = checkout_lock(cache_dir, source.repo)
     try:
         with lock, _git_session() as runner:
             return _clone_locked(

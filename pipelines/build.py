@@ -135,20 +135,28 @@ def extraction_units(sources: list[Source], out: Path, cache_dir: Path) -> list[
 
 def clone_and_extract(job: RepoJob) -> dict[str, Any]:
     """The work of one unit (runs on a worker): returns the repository's stats."""
-    from corpus.clone import clone_source
+    from contextlib import nullcontext
+
+    from corpus.clone import checkout_lock, clone_source
     from corpus.extract import extract_tree
 
-    root = (
-        Path(job.checkout) if job.checkout else clone_source(job.source, Path(job.cache_dir)).path
-    )
-    # One process per unit: the executor provides the parallelism across units.
-    records, stats = extract_tree(
-        root,
-        repo=job.source.repo,
-        commit=job.source.commit,
-        license=job.source.license,
-        workers=1,
-    )
+    # Hold the checkout from clone to the last file read: another run sharing the cache (a
+    # rebuild with moved pins) must not check out another commit under our reads.
+    guard = nullcontext() if job.checkout else checkout_lock(Path(job.cache_dir), job.source.repo)
+    with guard:
+        root = (
+            Path(job.checkout)
+            if job.checkout
+            else clone_source(job.source, Path(job.cache_dir)).path
+        )
+        # One process per unit: the executor provides the parallelism across units.
+        records, stats = extract_tree(
+            root,
+            repo=job.source.repo,
+            commit=job.source.commit,
+            license=job.source.license,
+            workers=1,
+        )
     shard_dir = Path(job.shard_dir)
     write_parquet(shard_dir / f"{job.stem}.parquet", records)
     write_json(shard_dir / f"{job.stem}.stats.json", stats)
