@@ -157,9 +157,9 @@ def clone_and_extract(job: RepoJob) -> dict[str, Any]:
             license=job.source.license,
             workers=1,
         )
-    shard_dir = Path(job.shard_dir)
-    write_parquet(shard_dir / f"{job.stem}.parquet", records)
-    write_json(shard_dir / f"{job.stem}.stats.json", stats)
+        shard_dir = Path(job.shard_dir)
+        write_parquet(shard_dir / f"{job.stem}.parquet", records)
+        write_json(shard_dir / f"{job.stem}.stats.json", stats)
     return stats
 
 

@@ -202,48 +202,40 @@ def test_killed_build_resumes_to_identical_output(tmp_path: Path) -> None:
     assert _outputs(out) == _outputs(fresh)
 
 
-def test_a_unit_waits_while_another_run_holds_the_checkout(tmp_path: Path) -> None:
-    # Regression: the checkout lock was released before extraction, so a second run sharing
-    # the cache could check out another pin while this one was still reading files.
+def test_the_checkout_stays_locked_until_the_shard_is_written(tmp_path: Path) -> None:
+    # Regression: the checkout lock was released when the clone finished, so a second run
+    # sharing the cache could check out another pin while this one was still reading files.
+    import json
     import subprocess
     import sys
-    import threading
-    import time
 
     from corpus.sources import Source
     from pipelines.build import RepoJob, clone_and_extract
     from tests.gitrepos import make_rust_repo
 
+    many = {f"src/m{i}.rs": f"/// Doc {i}.\npub fn f{i}() {{}}\n" * 20 for i in range(300)}
     remote = tmp_path / "remote"
-    sha = make_rust_repo(remote)
-    cache, held, release = tmp_path / "cache", tmp_path / "held", tmp_path / "release"
-    holder = (
-        "import time\nfrom pathlib import Path\nfrom corpus.clone import checkout_lock\n"
-        f"with checkout_lock(Path({str(cache)!r}), 'owner/demo'):\n"
-        f"    Path({str(held)!r}).touch()\n"
-        f"    while not Path({str(release)!r}).exists():\n"
-        "        time.sleep(0.02)\n"
+    sha = make_rust_repo(remote, extra=many)
+    cache, seen = tmp_path / "cache", tmp_path / "seen.json"
+    shard = tmp_path / "shards" / "s.parquet"
+    # The other run: as soon as the checkout exists, grab the lock; note what it saw then.
+    other = (
+        "import json, time\nfrom pathlib import Path\nfrom corpus.clone import checkout_lock\n"
+        f"tree = Path({str(cache)!r}) / 'owner' / 'demo' / 'src' / 'm299.rs'\n"
+        "while not tree.exists():\n    time.sleep(0.001)\n"
+        f"lock = checkout_lock(Path({str(cache)!r}), 'owner/demo')\n"
+        "while True:\n"
+        "    try:\n        lock.acquire(timeout=0)\n        break\n"
+        "    except Exception:\n        time.sleep(0.001)\n"
+        f"Path({str(seen)!r}).write_text(json.dumps(Path({str(shard)!r}).exists()))\n"
+        "lock.release()\n"
     )
-    child = subprocess.Popen([sys.executable, "-c", holder])
+    child = subprocess.Popen([sys.executable, "-c", other])
     try:
-        for _ in range(500):
-            if held.exists():
-                break
-            time.sleep(0.02)
-        assert held.exists(), "the other run never took the lock"
         src = Source(repo="owner/demo", url=str(remote), commit=sha, license="MIT", branch="master")
-        job = RepoJob(
-            source=src, cache_dir=str(cache), shard_dir=str(tmp_path / "shards"), stem="s"
-        )
-        done: list[dict] = []
-        worker = threading.Thread(target=lambda: done.append(clone_and_extract(job)))
-        worker.start()
-        worker.join(timeout=1.0)
-        assert worker.is_alive() and not (tmp_path / "shards" / "s.parquet").exists()
-        release.touch()
-        worker.join(timeout=60)
-        assert done and done[0]["records"] > 0
-        assert (tmp_path / "shards" / "s.parquet").is_file()
+        job = RepoJob(source=src, cache_dir=str(cache), shard_dir=str(shard.parent), stem="s")
+        stats = clone_and_extract(job)
+        assert stats["records"] > 300 * 20
     finally:
-        release.touch()
-        child.wait(timeout=30)
+        child.wait(timeout=60)
+    assert json.loads(seen.read_text()) is True, "the other run got the checkout mid-extraction"
