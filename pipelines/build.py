@@ -297,7 +297,18 @@ def _report(progress: StageProgress | None, stage: str, done: int, total: int) -
 
 
 def build(config: BuildConfig, progress: StageProgress | None = None) -> BuildResult:
-    """Run every stage (skipping what is done); see the module docstring for the layout."""
+    """Run every stage (skipping what is done); see the module docstring for the layout.
+
+    Holds ``<out>/.corpus.lock`` throughout: a second build or a rebuild on the same folder
+    is refused at once (``LockedError``, exit code 4).
+    """
+    from pipelines.locking import output_lock
+
+    with output_lock(Path(config.out), "build"):
+        return _build(config, progress)
+
+
+def _build(config: BuildConfig, progress: StageProgress | None) -> BuildResult:
     from corpus.clone import default_cache_dir
 
     out = Path(config.out)

@@ -1,6 +1,6 @@
 """`corpus rebuild`: a scheduled, incremental, locked rebuild that never publishes a failing build.
 
-One run, under an exclusive lock on ``<out>/.rebuild.lock``:
+One run, under an exclusive lock on ``<out>/.corpus.lock`` (shared with `corpus build`):
 
 1. pins: with ``update_pins`` every pin moves to its branch tip (``git ls-remote``, the code of
    `corpus sources update`); the pins this run builds are written to ``<out>/run/sources.toml``.
@@ -37,8 +37,9 @@ from corpus.errors import BadInputError, CorpusError, ExitCode
 from corpus.paths import DEFAULT_OUT
 from corpus.store import DATA_DIR, FALSIFICATION_FILE, read_json, read_json_object, write_json
 from pipelines.history import append_record, dataset_changes, history_path
+from pipelines.locking import OUT_LOCK, output_lock
 
-LOCK_FILE = ".rebuild.lock"
+LOCK_FILE = OUT_LOCK
 RUNNING_FILE = ".rebuild-running.json"
 WORK_DIR = "work"
 RUN_SOURCES = Path("run") / "sources.toml"
@@ -80,12 +81,6 @@ class RebuildResult:
     dataset: Path | None = None
     candidate: Path | None = None
     messages: list[str] = field(default_factory=list)
-
-
-class LockedError(CorpusError):
-    """Another rebuild holds the lock on this output folder."""
-
-    exit_code = ExitCode.LOCKED
 
 
 def _now() -> str:
@@ -207,27 +202,17 @@ def _hub_latest(repo_id: str) -> str | None:
 
 
 def rebuild(config: RebuildConfig) -> RebuildResult:
-    """Run one scheduled rebuild (see the module docstring); raises ``LockedError`` at once
-    when another run holds ``<out>/.rebuild.lock``, ``CorpusError`` when a stage fails (after
-    recording the run in the history)."""
-    from filelock import FileLock, Timeout
+    """Run one scheduled rebuild (see the module docstring).
 
+    Raises ``LockedError`` at once when another build or rebuild holds ``<out>/.corpus.lock``,
+    ``CorpusError`` when a stage fails (after recording the run in the history).
+    """
     if config.push and not config.repo_id:
         raise BadInputError("--push needs --repo-id ORG/NAME")
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(out / LOCK_FILE))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        raise LockedError(
-            f"another `corpus rebuild` is running on {out} (lock {out / LOCK_FILE} is held); "
-            "this run did nothing. It will be picked up by the next scheduled run."
-        ) from None
-    try:
+    with output_lock(out, "rebuild"):
         return _locked_run(config, out)
-    finally:
-        lock.release()
 
 
 def _locked_run(config: RebuildConfig, out: Path) -> RebuildResult:

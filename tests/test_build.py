@@ -239,3 +239,19 @@ def test_the_checkout_stays_locked_until_the_shard_is_written(tmp_path: Path) ->
     finally:
         child.wait(timeout=60)
     assert json.loads(seen.read_text()) is True, "the other run got the checkout mid-extraction"
+
+
+def test_build_is_refused_while_another_run_writes_the_folder(tmp_path: Path) -> None:
+    # Regression: build and rebuild both write <out>/dataset, but only rebuild took a lock.
+    from filelock import FileLock
+
+    from corpus.errors import ExitCode
+    from pipelines.build import BuildConfig, build
+    from pipelines.locking import OUT_LOCK, LockedError
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with FileLock(str(out / OUT_LOCK)), pytest.raises(LockedError) as err:
+        build(BuildConfig(out=out, cache_dir=tmp_path / "cache", sources_file=tmp_path / "none"))
+    assert err.value.exit_code == ExitCode.LOCKED
+    assert "corpus build" in str(err.value) and sorted(p.name for p in out.iterdir()) == [OUT_LOCK]
