@@ -204,6 +204,28 @@ def _aggregate_stats(sources: list[Source], out: Path, filt: Any, config: Any) -
     }
 
 
+def code_fingerprint() -> dict[str, str]:
+    """What a candidate depends on besides its inputs: the code that filters, splits and
+    falsifies, and the libraries that find secrets and near duplicates. A change in any of
+    them makes the next build redo those stages instead of reusing a stale candidate."""
+    from importlib.metadata import version
+
+    import corpus
+    import falsification
+
+    core = Path(corpus.__file__).parent
+    files = [core / f for f in ("filters.py", "secrets.py", "doclint.py", "splits.py", "schema.py")]
+    files += sorted(Path(falsification.__file__).parent.rglob("*.py"))
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    return {
+        "code": h.hexdigest()[:16],
+        "detect-secrets": version("detect-secrets"),
+        "datasketch": version("datasketch"),
+    }
+
+
 def _filter_stage(
     sources: list[Source], out: Path, config: BuildConfig, timings: dict[str, float]
 ) -> tuple[Path, bool]:
@@ -214,7 +236,15 @@ def _filter_stage(
 
     fconf = FilterConfig(include_tests=config.include_tests, max_repo_share=config.max_repo_share)
     shard_keys = sorted(_marker_text(s) for s in sources)
-    key = _hash({"shards": shard_keys, "filters": fconf.to_json()})
+    key = _hash(
+        {
+            "shards": shard_keys,
+            "filters": fconf.to_json(),
+            # sources.lock is written from these, in this order
+            "sources": [asdict(src) for src in sources],
+            "code": code_fingerprint(),
+        }
+    )
     cand = out / "builds" / key
     marker = cand / ".done"
     if marker.is_file() and marker.read_text() == key:

@@ -133,6 +133,29 @@ def test_include_tests_keeps_them_flagged_and_changes_the_key(fx: Fixture, tmp_p
     assert read_json(second / "stats.json")["filters"]["test_excluded"] == 0
 
 
+def test_a_sources_change_without_new_pins_redoes_the_candidate(
+    fx: Fixture, tmp_path: Path
+) -> None:
+    # Regression: the candidate key held only shard markers and the filter config, so a branch
+    # change (or a reordered sources.toml) reused a candidate whose sources.lock was stale.
+    from dataclasses import replace
+
+    from corpus.sources import load_sources, write_sources
+
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    _build(fx, out, cache)
+    first = _candidate(out)
+    moved = [replace(s, branch="main") if s.repo == "acme/alpha" else s for s in fx.sources]
+    write_sources(fx.sources_file, moved)
+    _build(fx, out, cache)
+    second = _candidate(out)
+    assert first != second
+    report = read_json(out / BUILD_REPORT_FILE)["stages"]
+    assert report["clone_extract"]["ran"] == []  # the same pins: nothing re-extracted
+    lock = {s.repo: s.branch for s in load_sources(second / "sources.lock")}
+    assert lock["acme/alpha"] == "main"
+
+
 def test_falsification_gate_fail_refuses_warn_stages(fx: Fixture, tmp_path: Path) -> None:
     out, cache = tmp_path / "out", tmp_path / "cache"
     _build(fx, out, cache)
