@@ -49,7 +49,7 @@ from corpus.secrets import find_secrets, redact
 from corpus.splits import assign_splits, split_counts
 
 #: Bumped whenever the filters' output for the same input and config can change.
-FILTERS_VERSION = "6"
+FILTERS_VERSION = "7"
 
 FILTER_REASONS = (
     "doc_unclosed_fence",
@@ -282,7 +282,6 @@ def filter_records(
         attrs = [redact(a) for a in rec["attributes"]]
         n_attr = sum(n for _, n in attrs)
         if n_doc or n_src or n_attr:
-            counts["secret_redacted"] += 1
             summary, _ = redact(rec["doc_summary"])
             rec.update(
                 doc=doc,
@@ -313,6 +312,8 @@ def filter_records(
         kept.remove(rec)
         reject(rec, "repo_share_cap")
 
+    # Counted on the published rows: a redacted record rejected later counts once, as rejected.
+    counts["secret_redacted"] = sum(1 for r in kept if r["redacted"])
     rejects.sort(key=_order_key)
     kept_df = _frame(kept, RECORD_SCHEMA)
     rejects_df = _frame(rejects, REJECTS_SCHEMA)

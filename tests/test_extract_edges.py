@@ -445,3 +445,17 @@ def test_cfg_predicates_decide_test_code() -> None:
     assert recs["helper"]["test_reason"] == "cfg_test"
     assert recs["fixture"]["test_reason"] == "cfg_test"
     assert recs["both"]["is_test"] is False  # compiled in normal (unix) builds too
+
+
+def test_crate_name_follows_the_checkout_across_pins(tmp_path: Path) -> None:
+    # Regression: the crate name was cached by path for the whole process.
+    import os
+
+    toml = tmp_path / "Cargo.toml"
+    toml.write_text('[package]\nname = "old-name"\n')
+    recs, _ = ex("pub fn f() {}\n", "src/lib.rs", root=tmp_path)
+    assert recs["f"]["qualified_path"] == "old_name::f"
+    toml.write_text('[package]\nname = "renamed-crate"\n')
+    os.utime(toml, ns=(1, 2_000_000_000_000_000_000))
+    recs, _ = ex("pub fn f() {}\n", "src/lib.rs", root=tmp_path)
+    assert recs["f"]["qualified_path"] == "renamed_crate::f"

@@ -202,3 +202,13 @@ def test_secrets_in_attributes_are_redacted_too() -> None:
     assert "john.smith" not in kept["doc"] and "john.smith" not in str(kept["attributes"])
     assert kept["attributes"][1] == "#[inline]" and kept["redacted"] is True
     assert res.counts["secret_redacted"] == 1
+
+
+def test_secret_redacted_counts_published_rows_only() -> None:
+    # Regression: counted before dedup, so a redacted duplicate was counted twice in stats.
+    doc = "Contact john.smith@gmail.com for access to the service and its keys."
+    a = make_record(0, doc=doc)
+    b = make_record(1, doc=doc, signature=a["signature"], source=a["source"])  # exact duplicate
+    res = filter_records([a, b], FilterConfig(max_repo_share=1.0))
+    assert res.kept.height == 1 and res.counts["exact_duplicate"] == 1
+    assert res.counts["secret_redacted"] == 1

@@ -23,9 +23,18 @@ class FileContext:
     root: str | None = None  # repository root on disk (for include_str!), None = don't read
 
 
-@lru_cache(maxsize=4096)
 def _crate_name(cargo_toml: Path) -> str | None:
     """The [lib] or [package] name in a Cargo.toml, or None for a virtual workspace."""
+    try:
+        stamp = cargo_toml.stat()
+    except OSError:
+        return None
+    # Keyed by size and mtime too: a cached checkout moves between pins under the same path.
+    return _crate_name_at(cargo_toml, stamp.st_mtime_ns, stamp.st_size)
+
+
+@lru_cache(maxsize=4096)
+def _crate_name_at(cargo_toml: Path, _mtime_ns: int, _size: int) -> str | None:
     try:
         data = tomllib.loads(cargo_toml.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
