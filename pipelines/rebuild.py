@@ -28,16 +28,20 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from corpus.errors import BadInputError, CorpusError, ExitCode
 from corpus.paths import DEFAULT_OUT
 from corpus.store import DATA_DIR, FALSIFICATION_FILE, read_json, read_json_object, write_json
 from pipelines.history import append_record, dataset_changes, history_path
+
 from pipelines.locking import OUT_LOCK, output_lock
+
+if TYPE_CHECKING:
+    from corpus.sources import Source
 
 LOCK_FILE = OUT_LOCK
 RUNNING_FILE = ".rebuild-running.json"
@@ -128,6 +132,19 @@ def last_good(out: Path) -> Path | None:
 
 
 # --------------------------------------------------------------------------- pieces of a run
+
+
+def merge_built_pins(current: list[Source], built: list[Source]) -> list[Source]:
+    """``current`` (the sources file as it is now) with the pins of ``built`` (what this run
+    built) moved in, where the repository's url and branch still match; everything else, an
+    entry added or edited meanwhile included, stays as it is."""
+    by_repo = {s.repo: s for s in built}
+    return [
+        replace(c, commit=by_repo[c.repo].commit)
+        if c.repo in by_repo and (c.url, c.branch) == (by_repo[c.repo].url, by_repo[c.repo].branch)
+        else c
+        for c in current
+    ]
 
 
 def _pins(sources: list[Any]) -> dict[str, str]:
@@ -312,9 +329,12 @@ def _run(config: RebuildConfig, out: Path, record: dict[str, Any]) -> RebuildRes
     dataset, promoted = _promote(candidate, key, out)
     record["promoted"] = promoted
     if config.write_sources and config.sources_file is not None:
+        # Merge the built pins into the file as it is now: entries added or edited while this
+        # run was building stay as they are; a pin moves only where url and branch still match.
         current = load_sources(config.sources_file)
-        if _pins(current) != after:
-            write_sources(Path(config.sources_file), sources)
+        merged = merge_built_pins(current, sources)
+        if merged != current:
+            write_sources(Path(config.sources_file), merged)
             record["sources_written"] = str(config.sources_file)
 
     if not config.push:
