@@ -37,7 +37,6 @@ from corpus.errors import BadInputError, CorpusError, ExitCode
 from corpus.paths import DEFAULT_OUT
 from corpus.store import DATA_DIR, FALSIFICATION_FILE, read_json, read_json_object, write_json
 from pipelines.history import append_record, dataset_changes, history_path
-
 from pipelines.locking import OUT_LOCK, output_lock
 
 if TYPE_CHECKING:

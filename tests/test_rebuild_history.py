@@ -159,3 +159,23 @@ def test_history_table_shows_reasons_and_failures(tmp_path: Path, wide: None) ->
     assert "FAIL 60" in res.output and "falsification FAIL" in res.output
     res = runner.invoke(app, ["history", "--out", str(out), "--limit", "1", "--json"])
     assert [json.loads(x)["verdict"] for x in res.output.splitlines()] == ["FAIL"]
+
+
+def test_write_sources_merges_pins_into_the_file_as_it_is_now() -> None:
+    # Regression: --write-sources wrote back the list read at the start of the run, losing an
+    # entry added (or a licence fixed) while the run was building.
+    from corpus.sources import Source
+    from pipelines.rebuild import merge_built_pins
+
+    old, new = "a" * 40, "b" * 40
+    built = [Source("o/x", "https://github.com/o/x.git", new, "MIT", "master")]
+    current = [
+        Source("o/x", "https://github.com/o/x.git", old, "MIT OR Apache-2.0", "master"),
+        Source("o/added", "https://github.com/o/added.git", "c" * 40, "MIT", "master"),
+    ]
+    merged = merge_built_pins(current, built)
+    assert merged[0].commit == new and merged[0].license == "MIT OR Apache-2.0"
+    assert merged[1] == current[1]
+    # a branch changed meanwhile: the pin built for the old branch does not belong there
+    moved = [Source("o/x", "https://github.com/o/x.git", old, "MIT", "main")]
+    assert merge_built_pins(moved, built) == moved
