@@ -27,3 +27,15 @@ def test_help_lists_every_command() -> None:
     for cmd in ("sources", "clone", "extract", "build", "falsify", "publish", "tui", "inspect",
                 "rebuild", "history", "train", "generate"):  # fmt: skip
         assert f" {cmd} " in proc.stdout, cmd
+
+
+def test_error_messages_are_printed_literally() -> None:
+    # Regression: `fail()` rendered messages as Rich markup, so the install hint
+    # "pip install 'rustdoc-corpus[train]'" lost its "[train]".
+    proc = subprocess.run(
+        [sys.executable, "-m", "corpus.cli", "extract", "/no/such/[train]/path", "--out", "/tmp/x"],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert "/no/such/[train]/path" in " ".join(proc.stderr.split())

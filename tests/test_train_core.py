@@ -229,3 +229,15 @@ def test_each_distributed_rank_loads_onto_its_own_gpu(monkeypatch) -> None:
     assert process_device("cpu") == "cpu"
     monkeypatch.delenv("LOCAL_RANK")
     assert process_device("cuda") == "cuda:0"
+
+
+def test_a_missing_training_stack_is_an_install_hint_not_a_traceback() -> None:
+    # Regression: `corpus train` on a core install died with ModuleNotFoundError: torch.
+    import typer
+
+    from corpus.commands.train import require_modules
+
+    require_modules()  # this environment has the train extra: no exit
+    with pytest.raises(typer.Exit) as err:
+        require_modules(("torch", "no_such_training_module_xyz"))
+    assert err.value.exit_code == 2

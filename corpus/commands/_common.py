@@ -21,8 +21,14 @@ err_console = Console(stderr=True, highlight=False)
 
 
 def fail(message: str, code: ExitCode = ExitCode.FAILURE) -> NoReturn:
-    """Print ``message`` as an error and exit with ``code``."""
-    err_console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    """Print ``message`` as an error and exit with ``code``.
+
+    The message is plain text, never markup: paths, extras (`rustdoc-corpus[train]`) and doc
+    text contain brackets that Rich would otherwise swallow.
+    """
+    from rich.text import Text
+
+    err_console.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False)
     raise typer.Exit(int(code))
 
 
@@ -34,9 +40,7 @@ def user_errors() -> Iterator[None]:
     except CorpusError as exc:
         if os.environ.get("CORPUS_DEBUG"):
             raise
-        from rich.markup import escape
-
-        fail(escape(str(exc)), exc.exit_code)
+        fail(str(exc), exc.exit_code)
 
 
 def existing_paths(paths: list[Path]) -> list[Path]:

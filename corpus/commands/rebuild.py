@@ -107,7 +107,7 @@ def rebuild(
         result = run_rebuild(config)
         _print_run(result.record)
         if result.exit_code:
-            fail(escape(result.message), result.exit_code)
+            fail(result.message, result.exit_code)
         console.print(escape(result.message))
 
 

@@ -38,6 +38,29 @@ def register(app: typer.Typer) -> None:
     app.command("generate")(generate)
 
 
+TRAINING_STACK = ("torch", "transformers", "peft", "trl")
+TRAIN_EXTRA_HINT = (
+    "pip install torch && pip install 'rustdoc-corpus[train]' "
+    "(on a machine without a GPU, install torch's CPU build first)"
+)
+
+
+def require_modules(names: tuple[str, ...] = TRAINING_STACK) -> None:
+    """Exit 2 with the install line when the `train` extra is missing, instead of a traceback.
+
+    Looks the modules up without importing them, so the check costs nothing.
+    """
+    import importlib.util
+
+    missing = [n for n in names if importlib.util.find_spec(n) is None]
+    if missing:
+        fail(
+            f"this command needs the `train` extra ({', '.join(missing)} not installed): "
+            f"{TRAIN_EXTRA_HINT}",
+            ExitCode.BAD_INPUT,
+        )
+
+
 def _overrides(sets: list[str], **flags: Any) -> dict[str, Any]:
     from pipelines.train.config import parse_set
 
@@ -77,6 +100,7 @@ def train(
     """Train a LoRA adapter (with no subcommand). See `corpus train plan` first."""
     if ctx.invoked_subcommand is not None:
         return
+    require_modules()
     with user_errors():
         cfg = _config(
             recipe,
@@ -239,6 +263,7 @@ def merge(
     ),
 ) -> None:
     """Reload the base in 16-bit, merge the adapter into it, save safetensors."""
+    require_modules()
     with user_errors():
         from pipelines.train.merge import merge_adapter
 
@@ -273,6 +298,7 @@ def ablate(
 ) -> None:
     """Rank ablation: eval loss, trainable params, time and peak memory per rank."""
     rank_list = _parse_ranks(ranks)
+    require_modules()
     with user_errors():
         cfg = _config(recipe, config, sets, dataset=data, model=model, max_steps=max_steps)
         from pipelines.train.sweeps import ablate_ranks
@@ -297,6 +323,7 @@ def lr_find(
     """LR range test: exponential LR sweep; suggests the LR of steepest loss descent."""
     if not 0 < min_lr < max_lr or steps < 3:
         fail("need 0 < --min-lr < --max-lr and --steps >= 3", ExitCode.BAD_INPUT)
+    require_modules()
     with user_errors():
         cfg = _config(recipe, config, sets, dataset=data, model=model)
         from pipelines.train.sweeps import lr_range_test
@@ -323,6 +350,7 @@ def generate(
         fail(f"no such file: {file}", ExitCode.BAD_INPUT)
     if not adapter.is_dir():
         fail(f"no such adapter folder: {adapter}", ExitCode.BAD_INPUT)
+    require_modules()
     with user_errors():
         from pipelines.train.generate import find_function, generate_doc
 

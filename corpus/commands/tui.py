@@ -31,7 +31,6 @@ def tui(
     code = app.run()
     if app.load_error is not None:
         # Also on stderr once the screen is gone, so the reason survives the TUI.
-        from rich.markup import escape
 
-        fail(escape(app.load_error), ExitCode.BAD_INPUT)
+        fail(app.load_error, ExitCode.BAD_INPUT)
     raise typer.Exit(int(code or 0))
