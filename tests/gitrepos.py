@@ -6,6 +6,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test Author",
     "GIT_AUTHOR_EMAIL": "author@example.invalid",
@@ -122,3 +124,15 @@ def make_rust_repo(
     }
     files.update(extra or {})
     return make_repo(root, files)
+
+
+@pytest.fixture
+def private_git_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private, empty global git config (the machine's own must not leak in)."""
+    cfg = tmp_path / "gitconfig-global"
+    cfg.touch()
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(cfg))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.delenv("GIT_ALLOW_PROTOCOL", raising=False)
+    monkeypatch.delenv("CORPUS_CACHE_DIR", raising=False)
+    return cfg

@@ -29,7 +29,7 @@ from corpus.clone import (
     safe_read,
 )
 from corpus.sources import Source, write_sources
-from tests.gitrepos import commit_files, git, make_rust_repo
+from tests.gitrepos import commit_files, git, make_rust_repo, private_git_config
 from tests.gitserve import (
     auth_required_server,
     counting_upload_pack,
@@ -51,16 +51,13 @@ HOOKS = (
 )
 
 
+__all__ = ["private_git_config"]  # a fixture, used by name
+
+
 @pytest.fixture(autouse=True)
-def git_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private, empty global git config (the machine's own must not leak in)."""
-    cfg = tmp_path / "gitconfig-global"
-    cfg.touch()
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(cfg))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.delenv("GIT_ALLOW_PROTOCOL", raising=False)
-    monkeypatch.delenv("CORPUS_CACHE_DIR", raising=False)
-    return cfg
+def git_config(private_git_config: Path) -> Path:
+    """Every test here runs with a private, empty global git config."""
+    return private_git_config
 
 
 def _source(remote: Path | str, commit: str, repo: str = "owner/demo") -> Source:

@@ -23,7 +23,7 @@ from corpus.sources import (
     update_pins,
     write_sources,
 )
-from tests.gitrepos import commit_files, make_rust_repo
+from tests.gitrepos import commit_files, make_rust_repo, private_git_config
 from tests.gitserve import set_config
 
 PINS = {
@@ -45,14 +45,13 @@ GOOD = {
 }
 
 
+__all__ = ["private_git_config"]  # a fixture, used by name
+
+
 @pytest.fixture(autouse=True)
-def git_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private, empty global git config (the machine's own must not leak in)."""
-    cfg = tmp_path / "gitconfig-global"
-    cfg.touch()
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(cfg))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    return cfg
+def git_config(private_git_config: Path) -> Path:
+    """Every test here runs with a private, empty global git config."""
+    return private_git_config
 
 
 def _toml(*entries: dict[str, object], extra: str = "") -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from corpus.commands._common import console, is_interactive
+from corpus.commands._common import console, stage_progress
 from corpus.extract.tree import Job, repo_stats, run_jobs, rust_files, versions
 from corpus.store import RECORDS_FILE, STATS_FILE, write_json, write_parquet
 
@@ -71,20 +71,17 @@ def extract_to_dir(
     workers: int = 0,
 ) -> dict[str, Any]:
     """Extract ``paths`` into ``out``/records.parquet and stats.json; return the stats."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
     jobs = jobs_for(paths, repo, commit, license)
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not is_interactive(),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("extracting", total=len(jobs))
-        records, drops, errored = run_jobs(jobs, workers, lambda n: bar.advance(task, n))
+    done = 0
+
+    with stage_progress() as progress:
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            progress("extracting", done, len(jobs))
+
+        records, drops, errored = run_jobs(jobs, workers, advance)
     per_repo = repo_stats(records, len(jobs), commit, license, Counter(drops), errored)
     stats = {
         **versions(),

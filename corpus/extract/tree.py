@@ -104,6 +104,14 @@ def run_jobs(
     return records, drops, errored
 
 
+def _tree_jobs(
+    root: Path, repo: str, commit: str, license: str, files: list[str] | None
+) -> list[Job]:
+    """One job per `.rs` file under ``root`` (or per listed file), in path order."""
+    rels = rust_files(root) if files is None else sorted(files)
+    return [Job(str(root), rel, repo, commit, license) for rel in rels]
+
+
 def iter_records(
     root: Path,
     *,
@@ -117,8 +125,7 @@ def iter_records(
 
     Memory stays at one batch of files: use this for trees too large to hold as a list.
     """
-    rels = rust_files(root) if files is None else sorted(files)
-    jobs = [Job(str(root), rel, repo, commit, license) for rel in rels]
+    jobs = _tree_jobs(root, repo, commit, license, files)
     for recs, _drops, _err in _file_outcomes(jobs, workers, _path_batches):
         yield from recs
 
@@ -135,10 +142,9 @@ def extract_tree(
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Extract every `.rs` file under ``root``: (records, stats for this repository)."""
     root = Path(root)
-    rels = rust_files(root) if files is None else files
-    jobs = [Job(str(root), rel, repo, commit, license) for rel in rels]
+    jobs = _tree_jobs(root, repo, commit, license, files)
     records, drops, errored = run_jobs(jobs, workers, progress)
-    stats = repo_stats(records, len(rels), commit, license, drops, errored)
+    stats = repo_stats(records, len(jobs), commit, license, drops, errored)
     return records, stats
 
 
