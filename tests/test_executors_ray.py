@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import ray  # the ray extra is part of the test install: missing it must fail, not skip
 
 from corpus.sources import load_sources
 from pipelines.build import clone_and_extract, extraction_units, shard_paths
@@ -14,7 +15,6 @@ from pipelines.executors.local import LocalExecutor
 from pipelines.executors.ray import RayExecutor
 from tests.build_fixtures import Fixture, die_once_then_extract, fail_once_unit, make_fixture
 
-ray = pytest.importorskip("ray", reason="the ray extra is part of the dev install")
 ROOT = Path(__file__).resolve().parent.parent
 
 
