@@ -18,7 +18,7 @@ from pathlib import Path
 def main() -> None:
     """Time the suite on an existing build."""
     from corpus.clone import default_cache_dir
-    from corpus.paths import DEFAULT_DATASET
+    from corpus.defaults import DEFAULT_DATASET
     from falsification import run_suite
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)

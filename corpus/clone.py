@@ -42,6 +42,7 @@ from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from corpus.defaults import NETWORK_RETRIES
 from corpus.errors import BadInputError, CorpusError
 
 if TYPE_CHECKING:
@@ -510,7 +511,7 @@ def clone_source(
     source: Source,
     cache_dir: Path | None = None,
     *,
-    retries: int = 3,
+    retries: int = NETWORK_RETRIES,
     backoff: float = 1.0,
     progress: Progress | None = None,
 ) -> CloneResult:
@@ -541,7 +542,7 @@ def clone_all(
     sources: Sequence[Source],
     cache_dir: Path | None = None,
     *,
-    retries: int = 3,
+    retries: int = NETWORK_RETRIES,
     backoff: float = 1.0,
     progress: Progress | None = None,
     keep_going: bool = True,
@@ -583,7 +584,11 @@ def clone_all(
 
 
 def branch_tip(
-    source: Source, *, retries: int = 3, backoff: float = 1.0, progress: Progress | None = None
+    source: Source,
+    *,
+    retries: int = NETWORK_RETRIES,
+    backoff: float = 1.0,
+    progress: Progress | None = None,
 ) -> str:
     """The newest commit of ``source.branch`` at ``source.url`` (``git ls-remote``)."""
     import git

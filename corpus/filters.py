@@ -43,6 +43,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
+from corpus.defaults import MAX_REPO_SHARE
 from corpus.doclint import doc_defect
 from corpus.schema import RECORD_SCHEMA, SORT_COLUMNS
 from corpus.secrets import find_secrets, redact
@@ -86,7 +87,7 @@ class FilterConfig:
     minhash_seed: int = 1
     #: No repository may hold more than this share of the published records (1.0 = no cap):
     #: one large repo (tokio is ~49% of the documented fns) would otherwise dominate training.
-    max_repo_share: float = 0.4
+    max_repo_share: float = MAX_REPO_SHARE
     #: Drop docs with defects their authors' own lints flag (corpus/doclint.py).
     lint_docs: bool = True
     version: str = FILTERS_VERSION

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,12 +23,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from corpus.errors import BadInputError
+from corpus.layout import DATA_DIR, RECORDS_FILE, STATS_FILE
 from corpus.schema import ALL_COLUMNS, EXTRACT_SCHEMA, RECORD_SCHEMA, SORT_COLUMNS
-
-RECORDS_FILE = "records.parquet"
-STATS_FILE = "stats.json"
-FALSIFICATION_FILE = "falsification.json"
-DATA_DIR = "data"
 
 
 @contextmanager
@@ -45,6 +42,43 @@ def atomic_path(dest: Path) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def swap_dir(dest: Path, fill: Callable[[Path], None]) -> None:
+    """Replace the folder ``dest`` by one that ``fill(tmp)`` writes, never leaving it half-made.
+
+    ``fill`` writes into a fresh sibling; only when it returns is ``dest`` moved aside and the
+    new folder renamed into place (two renames), then the old one deleted. A run killed at any
+    point leaves either the old or the new folder at ``dest``: :func:`recover_dir` (called here
+    first, and by anyone who finds leftovers) puts the old one back if the new one never
+    arrived, and removes the leftovers.
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    recover_dir(dest)
+    new, old = _swap_names(dest)
+    new.mkdir()
+    try:
+        fill(new)
+        if dest.exists():
+            os.replace(dest, old)
+        os.replace(new, dest)
+    finally:
+        shutil.rmtree(new, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def recover_dir(dest: Path) -> None:
+    """Undo what a killed :func:`swap_dir` left beside ``dest``."""
+    new, old = _swap_names(Path(dest))
+    if old.exists() and not dest.exists():
+        os.replace(old, dest)  # killed between the two renames: the old folder is still good
+    for leftover in (new, old):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _swap_names(dest: Path) -> tuple[Path, Path]:
+    return dest.with_name(f".{dest.name}.swap-new"), dest.with_name(f".{dest.name}.swap-old")
 
 
 def write_bytes_atomic(dest: Path, data: bytes) -> None:

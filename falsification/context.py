@@ -15,9 +15,8 @@ from typing import Any
 import polars as pl
 
 from corpus.errors import BadInputError
+from corpus.layout import SOURCES_LOCK
 from corpus.store import read_records, read_stats
-
-LOCK_FILE = "sources.lock"
 
 
 def read_lock(path: Path) -> dict[str, dict[str, Any]] | None:
@@ -71,7 +70,7 @@ class SuiteContext:
         stats = read_stats(dataset)
         if not isinstance(stats, dict):
             raise BadInputError(f"{base / 'stats.json'}: expected a JSON object")
-        lock = read_lock(base / LOCK_FILE)
+        lock = read_lock(base / SOURCES_LOCK)
         if sources_dir is not None and not Path(sources_dir).is_dir():
             raise BadInputError(f"{sources_dir}: sources dir does not exist")
         return cls(dataset, df, stats, lock, Path(sources_dir) if sources_dir else None, **kw)

@@ -1,4 +1,12 @@
-"""The suite's result: score, verdict, per-category sums, and its JSON / Markdown / rich forms."""
+"""The suite's result — THE report model: every reader and writer of falsification.json uses it.
+
+``Report`` is what ``run_suite`` returns and what ``Report.read`` / ``Report.from_json`` give back
+from a file (validated: a wrong shape is a ``BadInputError``, never a silent default). The score,
+verdict and category sums are always *recomputed* from the checks; :meth:`Report.problems` says
+why a report cannot vouch for a corpus at all (a partial run, checks missing from or unknown to
+the registry, points or severities that differ from it, stored figures that disagree with the
+checks). The publish gate (:func:`gate`) refuses anything but a PASS with no problems.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +14,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from falsification.registry import CATEGORIES, MAX_SCORE
+from corpus.errors import BadInputError
+from corpus.layout import FALSIFICATION_JSON, FALSIFICATION_MD
+from falsification.registry import CATEGORIES, MAX_SCORE, SEVERITIES
 
-JSON_FILE = "falsification.json"
-MD_FILE = "falsification.md"
+JSON_FILE = FALSIFICATION_JSON
+MD_FILE = FALSIFICATION_MD
 PASS_AT = 95
 WARN_AT = 85
+#: The figures a report file stores for readers but that are always recomputed from its checks.
+DERIVED_KEYS = ("score", "verdict", "max_score", "partial", "critical_failures", "categories")
 
 
 @dataclass
@@ -29,6 +41,36 @@ class CheckResult:
     offending_ids: list[str] = field(default_factory=list)
     duration_s: float = 0.0
 
+    @classmethod
+    def from_json(cls, obj: Any, where: str) -> CheckResult:
+        """One entry of a report's ``checks``; every field must be there with its type."""
+        if not isinstance(obj, dict):
+            raise BadInputError(f"{where}: expected an object, found {type(obj).__name__}")
+        values: dict[str, Any] = {}
+        for name, kind in _CHECK_FIELDS.items():
+            if name not in obj:
+                raise BadInputError(f"{where}: missing key {name!r}")
+            value = obj[name]
+            if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
+                raise BadInputError(f"{where}: {name!r} must be {kind.__name__}, got {value!r}")
+            values[name] = value
+        ids = obj.get("offending_ids", [])
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise BadInputError(f"{where}: 'offending_ids' must be a list of record ids")
+        return cls(**values, offending_ids=list(ids))
+
+
+_CHECK_FIELDS: dict[str, type] = {
+    "id": str,
+    "category": str,
+    "points": int,
+    "awarded": int,
+    "passed": bool,
+    "severity": str,
+    "hypothesis": str,
+    "evidence": str,
+}
+
 
 def verdict_for(score: float, max_score: int, critical_failed: bool) -> str:
     """PASS at >= 95 (of 100), WARN at 85-94, FAIL below or on any critical failure."""
@@ -45,6 +87,81 @@ class Report:
     checks: list[CheckResult]
     duration_s: float = 0.0
     records: int = 0
+    #: The derived figures as a file stored them (None for a report computed in this process).
+    stored: dict[str, Any] | None = None
+
+    @classmethod
+    def from_json(cls, obj: Any, source: str = JSON_FILE) -> Report:
+        """A report from its JSON object (BadInputError naming the problem on a wrong shape)."""
+        if not isinstance(obj, dict):
+            raise BadInputError(f"{source}: expected a JSON object, found {type(obj).__name__}")
+        raw = obj.get("checks")
+        if not isinstance(raw, list):
+            raise BadInputError(f"{source}: 'checks' must be a list of check results")
+        checks = [CheckResult.from_json(c, f"{source}: checks[{i}]") for i, c in enumerate(raw)]
+        records = obj.get("records", 0)
+        if not isinstance(records, int) or isinstance(records, bool) or records < 0:
+            raise BadInputError(f"{source}: 'records' must be a count, got {records!r}")
+        stored = {k: obj[k] for k in DERIVED_KEYS if k in obj}
+        return cls(checks, records=records, stored=stored)
+
+    @classmethod
+    def read(cls, path: Path) -> Report:
+        """The report in ``path`` (a falsification.json)."""
+        from corpus.store import read_json
+
+        return cls.from_json(read_json(path), str(path))
+
+    @property
+    def failed(self) -> list[CheckResult]:
+        """The checks that did not pass, in report order."""
+        return [c for c in self.checks if not c.passed]
+
+    def check(self, check_id: str) -> CheckResult | None:
+        """The result of ``check_id``, or None when the report lacks it."""
+        return next((c for c in self.checks if c.id == check_id), None)
+
+    def problems(self) -> list[str]:
+        """Why this report cannot vouch for a corpus (empty when it can).
+
+        Compares it with the check registry — every registered check present once, with the
+        registry's points and severity, nothing else, 100 points in all — and checks that each
+        result is consistent (``awarded`` is all or nothing) and that the figures a file stored
+        agree with the ones its checks give.
+        """
+        from falsification.registry import all_checks
+
+        registry = {c.id: c for c in all_checks()}
+        seen: dict[str, int] = {}
+        out: list[str] = []
+        for c in self.checks:
+            seen[c.id] = seen.get(c.id, 0) + 1
+            reg = registry.get(c.id)
+            if reg is None:
+                out.append(f"{c.id}: not a registered check")
+            elif (c.points, c.severity, c.category) != (reg.points, reg.severity, reg.category):
+                out.append(
+                    f"{c.id}: {c.points} points, {c.severity}, {c.category}; the registry says "
+                    f"{reg.points}, {reg.severity}, {reg.category}"
+                )
+            if c.awarded != (c.points if c.passed else 0) or c.severity not in SEVERITIES:
+                out.append(f"{c.id}: awarded {c.awarded}/{c.points} but passed={c.passed}")
+        out += [f"{cid}: listed {n} times" for cid, n in sorted(seen.items()) if n > 1]
+        missing = sorted(set(registry) - set(seen))
+        if missing:
+            out.append(f"{len(missing)} registered check(s) missing: {', '.join(missing)}")
+        if self.max_score != MAX_SCORE:
+            out.append(f"the checks are worth {self.max_score} points, not {MAX_SCORE}")
+        out += self._stored_mismatches()
+        return out
+
+    def _stored_mismatches(self) -> list[str]:
+        fresh = {k: v for k, v in self.to_json().items() if k in DERIVED_KEYS}
+        return [
+            f"stored {key} {value!r} disagrees with its checks ({fresh[key]!r})"
+            for key, value in sorted((self.stored or {}).items())
+            if value != fresh[key]
+        ]
 
     @property
     def score(self) -> int:
@@ -166,6 +283,34 @@ class Report:
 
             table.add_row(c.category, c.id, f"{c.awarded}/{c.points}", result, escape(ev))
         return table
+
+
+def gate(report: Report | None, force: bool, what: str) -> bool:
+    """The publish gate: pass a PASS report with no problems; refuse anything else unless
+    ``force``. Returns True when forced (the card then opens with a warning)."""
+    from corpus.errors import CorpusError
+
+    if report is None:
+        why = f"no {JSON_FILE}: run `corpus falsify` first"
+    elif problems := report.problems():
+        more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
+        why = f"its {JSON_FILE} cannot vouch for this build: {'; '.join(problems[:3])}{more}"
+    elif report.verdict != "PASS":
+        why = f"verdict {report.verdict}, score {report.score}/{report.max_score}"
+    else:
+        return False
+    if not force:
+        raise CorpusError(
+            f"{what}: falsification did not pass ({why}); refusing to publish. Fix the corpus, "
+            "or pass --force to publish it with a warning on the card."
+        )
+    return True
+
+
+def read_report(dataset: Path) -> Report | None:
+    """The report in a dataset folder, None when it has none (BadInputError when unreadable)."""
+    path = Path(dataset) / JSON_FILE
+    return Report.read(path) if path.is_file() else None
 
 
 def _md_cell(text: str) -> str:

@@ -1,20 +1,22 @@
 """`corpus build`: clone → extract → filter/dedup → split → falsify → stage (→ push).
 
-Every stage's output is keyed by its inputs, so a rerun skips what is done and a killed run
-resumes:
+The one build mechanism: `corpus rebuild` runs exactly this (``run_build``) on the same output
+folder layout (``corpus.layout.OutLayout``), adding pin updates, its publish decision and its
+history fields. Every stage's output is keyed by its inputs and vouched for by a checksummed
+marker, so a rerun skips what is done, a killed run resumes, and a damaged file is redone:
 
 - extraction, one unit per repository (clone + extract, run by the chosen executor):
-  ``<out>/shards/<owner>+<name>/<commit>-<extractor_version>.parquet`` with
-  ``….stats.json`` and the completion marker ``….done`` (written last; it records the unit's
-  inputs — repo, pin, licence, extractor and grammar versions — and counts only if they match);
-- filter/dedup/split: ``<out>/builds/<key>/`` where ``key`` hashes the shard markers and the
-  filter config; it holds the candidate dataset (``dataset/``), ``rejects.parquet`` and
-  ``.done``; falsification writes its report into the candidate;
-- staging: the candidate is copied to ``<out>/dataset`` (the publishable folder) unless
-  falsification FAILed; ``<out>/dataset/.build_key`` says which candidate it is.
+  ``shards/<owner>+<name>/<commit>-<extractor_version>.{parquet,stats.json,done}``;
+- filter/dedup/split: ``builds/<key>/`` (``key`` hashes the shard inputs, the filter config,
+  the sources and the code that filters and falsifies), holding the candidate ``dataset/``,
+  ``rejects.parquet`` and ``.done``; falsification writes its report into the candidate;
+- staging: the candidate is swapped into ``dataset/`` (PASS, or WARN when ``stage_warn``);
+  ``dataset/.build_key`` is its marker.
 
-Each run writes ``<out>/build_config.json`` (the full config) and ``<out>/build_report.json``
-(per-stage timings, which units ran and which were skipped).
+``build()`` returns a :class:`BuildResult` for PASS, WARN and FAIL alike (its ``exit_code`` and
+``message`` say what the command reports); it raises only for real errors (bad input, a failed
+unit, a Hub error). Each run writes ``build_config.json``, ``build_report.json`` and one line of
+``history.jsonl``.
 """
 
 from __future__ import annotations
@@ -28,18 +30,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from corpus.errors import CorpusError, ExitCode
-from corpus.paths import DEFAULT_OUT
+from corpus.defaults import DEFAULT_OUT, MAX_REPO_SHARE
+from corpus.errors import BadInputError, ExitCode
+from corpus.layout import CandidatePaths, DatasetLayout, OutLayout, ShardPaths, split_file_name
 from corpus.schema import EXTRACTOR_VERSION, SPLITS
 from corpus.sources import Source
-from corpus.store import DATA_DIR, STATS_FILE, read_json, write_json, write_parquet
+from corpus.store import read_json, write_json, write_parquet
+from falsification.report import Report
 from pipelines.executors import RunSummary, Unit, get_executor, run_units
-
-BUILD_CONFIG_FILE = "build_config.json"
-BUILD_REPORT_FILE = "build_report.json"
-LOCK_FILE = "sources.lock"
-REJECTS_FILE = "rejects.parquet"
-BUILD_KEY_FILE = ".build_key"
 
 
 @dataclass(frozen=True)
@@ -54,32 +52,56 @@ class BuildConfig:
     executor: str = "local"
     address: str | None = None
     include_tests: bool = False
-    max_repo_share: float = 0.4
+    max_repo_share: float = MAX_REPO_SHARE
     write_rejects: bool = False
     push: bool = False
     repo_id: str | None = None
     private: bool = False
     force: bool = False
+    #: Stage a WARN build (`corpus build` does; a rebuild keeps the last PASS build instead).
+    stage_warn: bool = True
 
     def to_json(self) -> dict[str, Any]:
         """JSON-able config (paths as strings)."""
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
 
+    def validate(self) -> None:
+        """Refuse a config that cannot run, before anything is written."""
+        if self.push and not self.repo_id:
+            raise BadInputError("--push needs --repo-id ORG/NAME")
+
+
+VERDICT_EXIT = {"PASS": ExitCode.OK, "WARN": ExitCode.WARN, "FAIL": ExitCode.FAILURE}
+
 
 @dataclass
 class BuildResult:
-    """What a build produced: where, the verdict and the exit code to use."""
+    """What a build produced: the candidate and its report, what was staged and pushed."""
 
-    out: Path
-    candidate: Path
-    dataset: Path | None
-    verdict: str
-    score: float | None
+    out: OutLayout
+    sources: list[Source]
+    candidate: CandidatePaths
+    report: Report
     stats: dict[str, Any]
-    report: dict[str, Any]
+    stages: dict[str, dict[str, Any]]
+    dataset: DatasetLayout | None = None  # the staged folder, when this build was staged
+    changes: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: Content hash of the rows staged before this build (None: nothing was staged).
+    previous_hash: str | None = None
+    pushed: Any = None  # PublishResult
     exit_code: ExitCode = ExitCode.OK
-    pushed: Any = None
-    messages: list[str] = field(default_factory=list)
+    message: str = ""  # the one line to report when exit_code is not OK
+    notes: list[str] = field(default_factory=list)  # warnings worth a line (redone units...)
+
+    @property
+    def verdict(self) -> str:
+        """PASS, WARN or FAIL."""
+        return self.report.verdict
+
+    @property
+    def score(self) -> int:
+        """The falsification score."""
+        return self.report.score
 
 
 # --------------------------------------------------------------------------- extraction units
@@ -97,22 +119,16 @@ class RepoJob:
     checkout: str = ""
 
 
-def shard_paths(out: Path, source: Source, commit: str | None = None) -> dict[str, Path]:
-    """The shard parquet, stats json and marker of one repository."""
-    shard_dir = Path(out) / "shards" / f"{source.owner}+{source.name}"
-    stem = f"{commit or source.commit}-{EXTRACTOR_VERSION}"
-    return {
-        "dir": shard_dir,
-        "parquet": shard_dir / f"{stem}.parquet",
-        "stats": shard_dir / f"{stem}.stats.json",
-        "marker": shard_dir / f"{stem}.done",
-    }
+def shard_paths(out: Path, source: Source, commit: str | None = None) -> ShardPaths:
+    """The shard (parquet, stats json, marker) of one repository."""
+    return OutLayout(Path(out)).shard(source.repo, commit or source.commit, EXTRACTOR_VERSION)
 
 
-def _marker_text(source: Source) -> str:
+def unit_inputs(source: Source) -> dict[str, str]:
+    """What a shard is made from: change any of it and the repository is extracted again."""
     from corpus.extract.parser import GRAMMAR_VERSION
 
-    inputs = {
+    return {
         "repo": source.repo,
         "url": source.url,
         "commit": source.commit,
@@ -120,7 +136,6 @@ def _marker_text(source: Source) -> str:
         "extractor_version": EXTRACTOR_VERSION,
         "grammar_version": GRAMMAR_VERSION,
     }
-    return json.dumps(inputs, sort_keys=True) + "\n"
 
 
 def extraction_units(sources: list[Source], out: Path, cache_dir: Path) -> list[Unit]:
@@ -128,8 +143,8 @@ def extraction_units(sources: list[Source], out: Path, cache_dir: Path) -> list[
     units = []
     for s in sources:
         p = shard_paths(out, s)
-        job = RepoJob(s, str(cache_dir), str(p["dir"]), p["parquet"].name[: -len(".parquet")])
-        units.append(Unit(s.repo, job, p["marker"], _marker_text(s)))
+        job = RepoJob(s, str(cache_dir), str(p.dir), p.stem)
+        units.append(Unit(s.repo, job, p.marker, unit_inputs(s), p.outputs))
     return units
 
 
@@ -157,51 +172,28 @@ def clone_and_extract(job: RepoJob) -> dict[str, Any]:
             license=job.source.license,
             workers=1,
         )
-        shard_dir = Path(job.shard_dir)
-        write_parquet(shard_dir / f"{job.stem}.parquet", records)
-        write_json(shard_dir / f"{job.stem}.stats.json", stats)
+        shard = ShardPaths(Path(job.shard_dir), job.stem)
+        write_parquet(shard.parquet, records)
+        write_json(shard.stats, stats)
     return stats
 
 
-# --------------------------------------------------------------------------- helpers
+# --------------------------------------------------------------------------- stages
+
+
+#: Called as (stage, done, total) while a build runs (for a progress display).
+StageProgress = Callable[[str, int, int], None]
 
 
 def _hash(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _load_sources(config: BuildConfig) -> list[Source]:
+def load_build_sources(config: BuildConfig) -> list[Source]:
+    """The sources a build reads (``--sources``, restricted by ``--only``)."""
     from corpus.sources import load_sources, select_sources
 
     return select_sources(load_sources(config.sources_file), list(config.only) or None)
-
-
-def _aggregate_stats(sources: list[Source], out: Path, filt: Any, config: Any) -> dict[str, Any]:
-    from corpus.extract.parser import GRAMMAR_VERSION
-
-    repos: dict[str, Any] = {}
-    drops: dict[str, int] = {}
-    for s in sources:
-        st = read_json(shard_paths(out, s)["stats"])
-        repos[s.repo] = st
-        for k, v in st.get("drops", {}).items():
-            drops[k] = drops.get(k, 0) + v
-    totals = {
-        "files": sum(r.get("files", 0) for r in repos.values()),
-        "records": sum(r.get("records", 0) for r in repos.values()),
-        "documented": sum(r.get("documented", 0) for r in repos.values()),
-        "published": filt.kept.height,
-    }
-    return {
-        "extractor_version": EXTRACTOR_VERSION,
-        "grammar_version": GRAMMAR_VERSION,
-        "repos": dict(sorted(repos.items())),
-        "drops": dict(sorted(drops.items())),
-        "filters": filt.counts,
-        "filter_config": config.to_json(),
-        "splits": filt.splits,
-        "totals": totals,
-    }
 
 
 def code_fingerprint() -> dict[str, str]:
@@ -226,207 +218,296 @@ def code_fingerprint() -> dict[str, str]:
     }
 
 
-def _filter_stage(
-    sources: list[Source], out: Path, config: BuildConfig, timings: dict[str, float]
-) -> tuple[Path, bool]:
-    """Filter, dedup and split into the candidate dataset; returns (its dir, whether it ran)."""
-    from corpus.filters import FilterConfig, filter_records
-    from corpus.sources import write_sources
-    from corpus.store import read_parquet
-
-    fconf = FilterConfig(include_tests=config.include_tests, max_repo_share=config.max_repo_share)
-    shard_keys = sorted(_marker_text(s) for s in sources)
-    key = _hash(
-        {
-            "shards": shard_keys,
-            "filters": fconf.to_json(),
-            # sources.lock is written from these, in this order
-            "sources": [asdict(src) for src in sources],
-            "code": code_fingerprint(),
-        }
-    )
-    cand = out / "builds" / key
-    marker = cand / ".done"
-    if marker.is_file() and marker.read_text() == key:
-        return cand, False
-    if cand.exists():
-        shutil.rmtree(cand)  # a half-written candidate from a killed run
-    t = time.perf_counter()
-    import polars as pl
-
-    frames = [read_parquet(shard_paths(out, s)["parquet"]) for s in sources]
-    frames = [f for f in frames if f.height]
-    records = pl.concat(frames, how="vertical") if frames else pl.DataFrame()
-    filt = filter_records(records if frames else [], fconf)
-    timings["filter_split"] = time.perf_counter() - t
-    ds = cand / "dataset"
-    for split in SPLITS:
-        rows = filt.kept.filter(pl.col("split") == split)
-        write_parquet(ds / DATA_DIR / f"{split}-00000-of-00001.parquet", rows)
-    write_sources(ds / LOCK_FILE, sources)
-    write_json(ds / STATS_FILE, _aggregate_stats(sources, out, filt, fconf))
-    write_parquet(cand / REJECTS_FILE, filt.rejects.to_arrow())
-    write_json(cand / "inputs.json", {"shards": shard_keys, "filters": fconf.to_json()})
-    marker.write_text(key)
-    return cand, True
-
-
-def _falsify_stage(dataset: Path, cache_dir: Path) -> tuple[dict[str, Any], bool]:
-    """falsification.json of the candidate (run once per candidate)."""
-    report = dataset / "falsification.json"
-    if report.is_file():
-        return read_json(report), False
-    from falsification import run_suite, write_report
-
-    sources_dir = cache_dir if cache_dir.is_dir() else None
-    write_report(run_suite(dataset, sources_dir), dataset)
-    return read_json(report), True
-
-
-def _stage(candidate: Path, out: Path) -> tuple[Path, bool]:
-    """Copy the candidate dataset to ``<out>/dataset`` (swap, never half-written)."""
-    dest = out / "dataset"
-    key = candidate.name
-    if (dest / BUILD_KEY_FILE).is_file() and (dest / BUILD_KEY_FILE).read_text() == key:
-        return dest, False
-    tmp = out / f".dataset.tmp-{key}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    shutil.copytree(candidate / "dataset", tmp)
-    (tmp / BUILD_KEY_FILE).write_text(key)
-    old = out / f".dataset.old-{key}"
-    if dest.exists():
-        if old.exists():
-            shutil.rmtree(old)
-        dest.rename(old)
-    tmp.rename(dest)
-    if old.exists():
-        shutil.rmtree(old)
-    return dest, True
-
-
-def _summary(s: RunSummary) -> dict[str, Any]:
-    return {
-        "ran": s.ran,
-        "skipped": s.skipped,
-        "unit_seconds": s.unit_seconds,
-        "seconds": round(s.seconds, 3),
-    }
-
-
-# --------------------------------------------------------------------------- the build
-
-
-#: Called as (stage, done, total) while a build runs (for a progress display).
-StageProgress = Callable[[str, int, int], None]
-
-
-def _report(progress: StageProgress | None, stage: str, done: int, total: int) -> None:
-    if progress is not None:
-        progress(stage, done, total)
-
-
-def build(config: BuildConfig, progress: StageProgress | None = None) -> BuildResult:
-    """Run every stage (skipping what is done); see the module docstring for the layout.
-
-    Holds ``<out>/.corpus.lock`` throughout: a second build or a rebuild on the same folder
-    is refused at once (``LockedError``, exit code 4).
-    """
-    from pipelines.locking import output_lock
-
-    with output_lock(Path(config.out), "build"):
-        return _build(config, progress)
-
-
-def _build(config: BuildConfig, progress: StageProgress | None) -> BuildResult:
-    from corpus.clone import default_cache_dir
-
-    out = Path(config.out)
-    cache_dir = Path(config.cache_dir) if config.cache_dir else default_cache_dir()
-    if config.push and not config.repo_id:
-        from corpus.errors import BadInputError
-
-        raise BadInputError("--push needs --repo-id ORG/NAME")
-    sources = _load_sources(config)
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / BUILD_CONFIG_FILE, {**config.to_json(), "cache_dir": str(cache_dir)})
-    report: dict[str, Any] = {"stages": {}}
-    timings: dict[str, float] = {}
-
-    t = time.perf_counter()
-    units = extraction_units(sources, out, cache_dir)
+def _extract_stage(
+    layout: OutLayout, sources: list[Source], cache_dir: Path, config: BuildConfig, progress: Any
+) -> RunSummary:
+    """Clone and extract every repository whose shard is not done (by the chosen executor)."""
+    units = extraction_units(sources, layout.root, cache_dir)
     todo = sum(1 for u in units if not u.is_done())
     done = 0
 
     def unit_done(_key: str) -> None:
         nonlocal done
         done += 1
-        _report(progress, "clone + extract", done, todo)
+        progress("clone + extract", done, todo)
 
-    _report(progress, "clone + extract", 0, todo)
+    progress("clone + extract", 0, todo)
     with get_executor(config.executor, workers=config.workers, address=config.address) as ex:
-        extract = run_units(ex, clone_and_extract, units, unit_done)
-    timings["clone_extract"] = time.perf_counter() - t
-    report["stages"]["clone_extract"] = {"executor": config.executor, **_summary(extract)}
+        return run_units(ex, clone_and_extract, units, unit_done)
 
-    t = time.perf_counter()
-    _report(progress, "filter, dedup, split", 0, 1)
-    candidate, ran = _filter_stage(sources, out, config, timings)
-    _report(progress, "filter, dedup, split", 1, 1)
-    timings["filter_split"] = time.perf_counter() - t
-    report["stages"]["filter_split"] = {"ran": ran, "key": candidate.name}
 
-    t = time.perf_counter()
-    _report(progress, "falsify", 0, 1)
-    falsification, ran = _falsify_stage(candidate / "dataset", cache_dir)
-    _report(progress, "falsify", 1, 1)
-    timings["falsify"] = time.perf_counter() - t
-    verdict = falsification.get("verdict", "FAIL")
-    score = falsification.get("score")
-    report["stages"]["falsify"] = {"ran": ran, "verdict": verdict, "score": score}
-    stats = read_json(candidate / "dataset" / STATS_FILE)
-    result = BuildResult(out, candidate, None, verdict, score, stats, report)
+def _aggregate_stats(
+    sources: list[Source], layout: OutLayout, filt: Any, fconf: Any
+) -> dict[str, Any]:
+    """stats.json of a candidate: per-repository extraction stats, drops, filters, splits."""
+    from corpus.extract.parser import GRAMMAR_VERSION
 
-    if config.write_rejects:
-        shutil.copyfile(candidate / REJECTS_FILE, out / REJECTS_FILE)
+    repos: dict[str, Any] = {}
+    drops: dict[str, int] = {}
+    for s in sources:
+        st = read_json(shard_paths(layout.root, s).stats)
+        repos[s.repo] = st
+        for k, v in st.get("drops", {}).items():
+            drops[k] = drops.get(k, 0) + v
+    totals = {
+        "files": sum(r.get("files", 0) for r in repos.values()),
+        "records": sum(r.get("records", 0) for r in repos.values()),
+        "documented": sum(r.get("documented", 0) for r in repos.values()),
+        "published": filt.kept.height,
+    }
+    return {
+        "extractor_version": EXTRACTOR_VERSION,
+        "grammar_version": GRAMMAR_VERSION,
+        "repos": dict(sorted(repos.items())),
+        "drops": dict(sorted(drops.items())),
+        "filters": filt.counts,
+        "filter_config": fconf.to_json(),
+        "splits": filt.splits,
+        "totals": totals,
+    }
 
-    if verdict == "FAIL":
-        report["stages"]["stage"] = {"ran": False, "refused": "falsification FAIL"}
-        _finish(out, report, timings)
-        raise CorpusError(
-            f"falsification FAIL (score {score}/100): the dataset was not staged"
-            f"{' or pushed' if config.push else ''}. Read {candidate / 'dataset'}/falsification.md"
-            " for the failed checks.",
-            ExitCode.FAILURE,
+
+def _candidate_key(sources: list[Source], fconf: Any) -> str:
+    return _hash(
+        {
+            "shards": sorted(json.dumps(unit_inputs(s), sort_keys=True) + "\n" for s in sources),
+            "filters": fconf.to_json(),
+            # sources.lock is written from these, in this order
+            "sources": [asdict(src) for src in sources],
+            "code": code_fingerprint(),
+        }
+    )
+
+
+def _candidate_stage(
+    layout: OutLayout, sources: list[Source], config: BuildConfig
+) -> tuple[CandidatePaths, bool, str | None]:
+    """Filter, dedup and split into the candidate: (its paths, whether it ran, why redone)."""
+    import polars as pl
+
+    from corpus.filters import FilterConfig, filter_records
+    from corpus.layout import check_marker, write_marker
+    from corpus.sources import write_sources
+    from corpus.store import read_parquet
+
+    fconf = FilterConfig(include_tests=config.include_tests, max_repo_share=config.max_repo_share)
+    key = _candidate_key(sources, fconf)
+    cand = layout.candidate(key)
+    why = check_marker(cand.marker, {"key": key}, cand.root)
+    if why is None:
+        return cand, False, None
+    shutil.rmtree(cand.root, ignore_errors=True)  # half-written, or damaged: redo it whole
+    frames = [f for s in sources if (f := read_parquet(shard_paths(layout.root, s).parquet)).height]
+    filt = filter_records(pl.concat(frames, how="vertical") if frames else [], fconf)
+    ds = cand.dataset
+    for split in SPLITS:
+        write_parquet(
+            ds.data_dir / split_file_name(split), filt.kept.filter(pl.col("split") == split)
         )
-    t = time.perf_counter()
-    result.dataset, ran = _stage(candidate, out)
-    timings["stage"] = time.perf_counter() - t
-    report["stages"]["stage"] = {"ran": ran, "dataset": str(result.dataset)}
-    if verdict == "WARN":
-        result.exit_code = ExitCode.WARN
-        result.messages.append(f"falsification WARN (score {score}/100): staged, see the report")
+    write_sources(ds.sources_lock, sources)
+    write_json(ds.stats, _aggregate_stats(sources, layout, filt, fconf))
+    write_parquet(cand.rejects, filt.rejects.to_arrow())
+    write_marker(cand.marker, {"key": key}, cand.outputs(), cand.root)
+    return cand, True, (None if why == "missing" else why)
 
-    if config.push:
-        t = time.perf_counter()
-        if verdict == "WARN" and not config.force:
-            _finish(out, report, timings)
-            raise CorpusError(
-                f"falsification WARN (score {score}/100): staged at {result.dataset} but not "
-                "pushed; pass --force to push a WARN dataset",
-                ExitCode.WARN,
-            )
-        from corpus.publish import publish_dataset
 
-        result.pushed = publish_dataset(
-            result.dataset, config.repo_id, private=config.private, force=config.force
-        )
-        timings["push"] = time.perf_counter() - t
-        report["stages"]["push"] = {"ran": True, "repo_id": config.repo_id}
-    _finish(out, report, timings)
+def _falsify_stage(cand: CandidatePaths, cache_dir: Path) -> tuple[Report, bool, str | None]:
+    """The candidate's report, run once per candidate: (report, whether it ran, why rerun)."""
+    from corpus.errors import CorpusError
+    from falsification import run_suite, write_report
+
+    path = cand.dataset.falsification_json
+    why = None
+    if path.is_file():
+        try:
+            report = Report.read(path)
+            problems = report.problems()
+        except CorpusError as exc:
+            problems = [str(exc)]
+        if not problems:
+            return report, False, None
+        why = f"its falsification.json could not be used ({problems[0]}): falsified again"
+    sources_dir = cache_dir if cache_dir.is_dir() else None
+    report = run_suite(cand.dataset.root, sources_dir)
+    write_report(report, cand.dataset.root)
+    return report, True, why
+
+
+def _stage(cand: CandidatePaths, layout: OutLayout) -> tuple[bool, str | None]:
+    """Swap the candidate into ``<out>/dataset`` unless it is there, intact: (ran, why redone)."""
+    from corpus.layout import check_marker, write_marker
+    from corpus.store import swap_dir
+
+    dest = layout.dataset
+    inputs = {"key": cand.key}
+    why = check_marker(dest.build_key, inputs, dest.root)
+    if why is None:
+        return False, None
+
+    def fill(tmp: Path) -> None:
+        shutil.copytree(cand.dataset.root, tmp, dirs_exist_ok=True)
+        staged = DatasetLayout(tmp)
+        write_marker(staged.build_key, inputs, staged.published_files(), tmp)
+
+    swap_dir(dest.root, fill)
+    return True, (None if why == "missing" or why == "its inputs changed" else why)
+
+
+# --------------------------------------------------------------------------- the build
+
+
+def build(config: BuildConfig, progress: StageProgress | None = None) -> BuildResult:
+    """Run every stage of a build (skipping what is done); see the module docstring.
+
+    Validates everything first; then holds ``<out>/.corpus.lock`` throughout: a second build
+    or a rebuild on the same folder is refused at once (``LockedError``, exit code 4).
+    """
+    from pipelines.history import recorded_run
+    from pipelines.locking import output_lock
+
+    config.validate()
+    sources = load_build_sources(config)
+    layout = OutLayout(Path(config.out))
+    with output_lock(layout.root, "build"), recorded_run(layout, "build") as record:
+        result = run_build(config, sources, progress)
+        record.update(result_record(result))
     return result
 
 
-def _finish(out: Path, report: dict[str, Any], timings: dict[str, float]) -> None:
-    report["timings"] = {k: round(v, 3) for k, v in timings.items()}
-    write_json(out / BUILD_REPORT_FILE, report)
+def run_build(
+    config: BuildConfig, sources: list[Source], progress: StageProgress | None = None
+) -> BuildResult:
+    """The stages of a build, with the output folder's lock already held by the caller."""
+    from corpus.clone import default_cache_dir
+    from pipelines.history import dataset_changes
+
+    report_progress: StageProgress = progress or (lambda *_: None)
+    layout = OutLayout(Path(config.out))
+    cache_dir = Path(config.cache_dir) if config.cache_dir else default_cache_dir()
+    write_json(layout.build_config, {**config.to_json(), "cache_dir": str(cache_dir)})
+    stages: dict[str, dict[str, Any]] = {}
+    notes: list[str] = []
+
+    t = time.perf_counter()
+    extract = _extract_stage(layout, sources, cache_dir, config, report_progress)
+    stages["clone_extract"] = _extract_info(extract, config.executor, time.perf_counter() - t)
+    notes += [f"{repo}: extracted again: {why}" for repo, why in sorted(extract.redone.items())]
+
+    t = time.perf_counter()
+    report_progress("filter, dedup, split", 0, 1)
+    cand, ran, why = _candidate_stage(layout, sources, config)
+    report_progress("filter, dedup, split", 1, 1)
+    stages["filter_split"] = {"ran": ran, "seconds": _secs(t), "key": cand.key}
+    notes += [f"candidate {cand.key}: made again: {why}"] if why else []
+
+    t = time.perf_counter()
+    report_progress("falsify", 0, 1)
+    report, ran, why = _falsify_stage(cand, cache_dir)
+    report_progress("falsify", 1, 1)
+    stages["falsify"] = {"ran": ran, "seconds": _secs(t), "verdict": report.verdict,
+                         "score": report.score}  # fmt: skip
+    notes += [f"candidate {cand.key}: {why}"] if why else []
+
+    from pipelines.publish import content_hash
+
+    previous = layout.dataset.root if layout.dataset.parquet_files() else None
+    result = BuildResult(
+        out=layout,
+        sources=sources,
+        candidate=cand,
+        report=report,
+        stats=read_json(cand.dataset.stats),
+        stages=stages,
+        changes=dataset_changes(previous, cand.dataset.root),
+        previous_hash=content_hash(previous) if previous else None,
+        notes=notes,
+    )
+    if config.write_rejects:
+        shutil.copyfile(cand.rejects, layout.rejects)
+    _gate_and_stage(result, config)
+    if config.push and result.dataset is not None:
+        _push_stage(result, config)
+    write_json(layout.build_report, {"stages": stages})
+    return result
+
+
+def _secs(t: float) -> float:
+    return round(time.perf_counter() - t, 3)
+
+
+def _extract_info(s: RunSummary, executor: str, seconds: float) -> dict[str, Any]:
+    return {
+        "ran": bool(s.ran),
+        "seconds": round(seconds, 3),
+        "executor": executor,
+        "units_ran": sorted(s.ran),
+        "units_done": sorted(s.skipped),
+        "unit_seconds": s.unit_seconds,
+        "redone": s.redone,
+    }
+
+
+def _gate_and_stage(result: BuildResult, config: BuildConfig) -> None:
+    """Stage a PASS (or, with ``stage_warn``, a WARN) candidate; say why anything else is not."""
+    t = time.perf_counter()
+    verdict, score = result.verdict, result.score
+    result.exit_code = VERDICT_EXIT[verdict]
+    if verdict == "FAIL" or (verdict == "WARN" and not config.stage_warn):
+        result.stages["stage"] = {
+            "ran": False,
+            "seconds": 0.0,
+            "refused": f"falsification {verdict}",
+        }
+        result.message = (
+            f"falsification {verdict} (score {score}/100): the dataset was not staged"
+            f"{' or pushed' if config.push else ''}. Read "
+            f"{result.candidate.dataset.falsification_md} for the failed checks."
+        )
+        return
+    ran, why = _stage(result.candidate, result.out)
+    result.dataset = result.out.dataset
+    result.stages["stage"] = {"ran": ran, "seconds": _secs(t), "dataset": str(result.dataset.root)}
+    result.notes += [f"{result.dataset.root}: staged again: {why}"] if why else []
+    if verdict == "WARN":
+        result.message = f"falsification WARN (score {score}/100): staged, see the report"
+
+
+def _push_stage(result: BuildResult, config: BuildConfig) -> None:
+    """Publish the staged build (a WARN one only with ``--force``)."""
+    from pipelines.publish import publish_dataset
+
+    assert result.dataset is not None and config.repo_id is not None
+    if result.verdict == "WARN" and not config.force:
+        result.message = (
+            f"falsification WARN (score {result.score}/100): staged at {result.dataset.root} but "
+            "not pushed; pass --force to push a WARN dataset"
+        )
+        return
+    t = time.perf_counter()
+    result.pushed = publish_dataset(
+        result.dataset.root, config.repo_id, private=config.private, force=config.force
+    )
+    result.stages["push"] = {"ran": result.pushed.changed, "seconds": _secs(t),
+                             "repo_id": config.repo_id, "tag": result.pushed.tag}  # fmt: skip
+
+
+def result_record(result: BuildResult) -> dict[str, Any]:
+    """The history fields every build and rebuild record carries."""
+    from pipelines.publish import content_hash
+
+    pushed = result.pushed
+    return {
+        "extracted": result.stages["clone_extract"]["units_ran"],
+        "build_key": result.candidate.key,
+        "candidate": str(result.candidate.dataset.root),
+        "verdict": result.verdict,
+        "score": result.score,
+        "content_hash": content_hash(result.candidate.dataset.root),
+        "changes": result.changes,
+        "staged": result.dataset is not None,
+        "rows_changed": result.previous_hash != content_hash(result.candidate.dataset.root),
+        "published": bool(pushed and pushed.changed),
+        "tag": pushed.tag if pushed else None,
+        "exit_code": int(result.exit_code),
+        "reason": result.message or None,
+    }

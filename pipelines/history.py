@@ -1,4 +1,8 @@
-"""The rebuild history: one JSON line per `corpus rebuild` run in ``<out>/history.jsonl``.
+"""The run history: one JSON line per `corpus build` or `corpus rebuild` in ``<out>/history.jsonl``.
+
+``recorded_run`` wraps one run: it notes a run that was killed before it finished (it left
+``<out>/.running.json``), undoes a folder swap the kill interrupted, and appends the record —
+also when the run fails, with its exit code and error.
 
 Appending is atomic for a reader: each record is serialised to one line and handed to a
 single ``write`` on an ``O_APPEND`` descriptor, then flushed to disk with ``fsync``. A crash can
@@ -13,11 +17,16 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-HISTORY_FILE = "history.jsonl"
+from corpus.errors import CorpusError, ExitCode
+from corpus.layout import HISTORY_FILE, OutLayout
 
 #: What identifies one function across builds. The record ``id`` hashes the commit, so every
 #: id of a repository changes whenever its pin moves; (repo, path, qualified path) does not.
@@ -31,6 +40,46 @@ CONTENT_COLUMNS = ("signature", "doc", "source")
 def history_path(out: Path) -> Path:
     """``<out>/history.jsonl``."""
     return Path(out) / HISTORY_FILE
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@contextmanager
+def recorded_run(layout: OutLayout, command: str) -> Iterator[dict[str, Any]]:
+    """Yield the run's history record; append it when the block ends, however it ends.
+
+    The caller holds the output folder's lock. The block sets ``exit_code`` (a raised
+    ``CorpusError`` sets its own, any other exception 1, with ``error``).
+    """
+    from corpus.store import read_json, recover_dir
+
+    t0 = time.perf_counter()
+    record: dict[str, Any] = {"command": command, "started_at": _now()}
+    if layout.running.is_file():
+        try:
+            record["recovered"] = read_json(layout.running)
+        except (CorpusError, ValueError, OSError):
+            record["recovered"] = {"started_at": None}
+    from corpus.store import write_json
+
+    write_json(layout.running, {"command": command, "started_at": record["started_at"],
+                                "pid": os.getpid()})  # fmt: skip
+    recover_dir(layout.dataset.root)
+    try:
+        yield record
+    except CorpusError as exc:
+        record.update(exit_code=int(exc.exit_code), error=str(exc), reason=str(exc))
+        raise
+    except Exception as exc:
+        record.update(exit_code=int(ExitCode.FAILURE), error=f"{type(exc).__name__}: {exc}"[:2000])
+        raise
+    finally:
+        record["ended_at"] = _now()
+        record["duration_s"] = round(time.perf_counter() - t0, 3)
+        append_record(history_path(layout.root), record)
+        layout.running.unlink(missing_ok=True)
 
 
 def append_record(path: Path, record: dict[str, Any]) -> None:

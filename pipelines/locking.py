@@ -7,8 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from corpus.errors import CorpusError, ExitCode
-
-OUT_LOCK = ".corpus.lock"
+from corpus.layout import OUT_LOCK
 
 
 class LockedError(CorpusError):

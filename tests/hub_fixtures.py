@@ -124,20 +124,9 @@ def make_build(
         .replace('"Unlicense OR MIT"', f'"{lic["other/thing"]}"')
     )
     if verdict is not None:
-        report = {
-            "score": score,
-            "verdict": verdict,
-            "max_score": 100,
-            "duration_s": 0.5,
-            "categories": {"integrity": {"score": 20, "max": 20},
-                           "provenance": {"score": score - 77, "max": 20},
-                           "content": {"score": 57, "max": 60}},
-            "checks": [{"id": "content.docs_not_empty", "category": "content", "points": 3,
-                        "awarded": 0, "passed": False, "severity": "normal",
-                        "hypothesis": "Every doc has words.", "evidence": "2 empty docs",
-                        "offending_ids": []}],
-        }  # fmt: skip
-        (root / "falsification.json").write_text(json.dumps(report))
+        from tests.report_fixtures import report_for
+
+        (root / "falsification.json").write_text(json.dumps(report_for(verdict, score)))
     return root
 
 

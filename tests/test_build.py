@@ -14,11 +14,13 @@ import pytest
 from typer.testing import CliRunner
 
 from corpus.cli import app
+from corpus.layout import BUILD_REPORT_FILE, HISTORY_FILE
 from corpus.schema import SPLITS
 from corpus.sources import load_sources
 from corpus.store import read_json, read_records, write_json
-from pipelines.build import BUILD_REPORT_FILE, shard_paths
+from pipelines.build import shard_paths
 from tests.build_fixtures import Fixture, make_fixture
+from tests.report_fixtures import fail_report, warn_report
 
 runner = CliRunner()
 
@@ -49,11 +51,11 @@ def _candidate(out: Path) -> Path:
 
 
 def _outputs(out: Path) -> dict[str, bytes]:
-    """Every output file but the run's config and timing report: all must be deterministic."""
+    """Every output file but the run's config, timing report and history: all deterministic."""
     files = {}
     for p in sorted(out.rglob("*")):
         rel = p.relative_to(out).as_posix()
-        if not p.is_file() or rel in {"build_config.json", BUILD_REPORT_FILE}:
+        if not p.is_file() or rel in {"build_config.json", BUILD_REPORT_FILE, HISTORY_FILE}:
             continue
         files[rel] = p.read_bytes()
     return files
@@ -95,17 +97,15 @@ def test_build_end_to_end_then_a_rerun_is_a_no_op(fx: Fixture, tmp_path: Path) -
     else:
         assert "falsification FAIL" in output and not (out / "dataset").exists()
 
-    markers = {s.repo: shard_paths(out, s)["marker"].stat().st_mtime_ns for s in fx.sources}
+    markers = {s.repo: shard_paths(out, s).marker.stat().st_mtime_ns for s in fx.sources}
     before = _outputs(out)
     code2, output2 = _build(fx, out, cache, "--write-rejects")
     assert code2 == code, output2
     report = read_json(out / BUILD_REPORT_FILE)["stages"]
-    assert report["clone_extract"]["ran"] == []
-    assert sorted(report["clone_extract"]["skipped"]) == ["acme/alpha", "acme/beta"]
-    assert report["filter_split"]["ran"] is False and report["falsify"]["ran"] is False
-    assert {s.repo: shard_paths(out, s)["marker"].stat().st_mtime_ns for s in fx.sources} == (
-        markers
-    )
+    assert report["clone_extract"]["ran"] is False and report["clone_extract"]["units_ran"] == []
+    assert report["clone_extract"]["units_done"] == ["acme/alpha", "acme/beta"]
+    assert [report[s]["ran"] for s in ("filter_split", "falsify", "stage")] == [False] * 3
+    assert {s.repo: shard_paths(out, s).marker.stat().st_mtime_ns for s in fx.sources} == (markers)
     assert _outputs(out) == before
 
 
@@ -127,7 +127,7 @@ def test_include_tests_keeps_them_flagged_and_changes_the_key(fx: Fixture, tmp_p
     second = _candidate(out)
     assert first != second
     report = read_json(out / BUILD_REPORT_FILE)["stages"]
-    assert report["clone_extract"]["ran"] == []  # same shards, new filter result
+    assert report["clone_extract"]["units_ran"] == []  # same shards, new filter result
     recs = read_records(second)
     assert recs.filter(pl.col("is_test"))["name"].to_list() == ["helper"]
     assert read_json(second / "stats.json")["filters"]["test_excluded"] == 0
@@ -151,7 +151,7 @@ def test_a_sources_change_without_new_pins_redoes_the_candidate(
     second = _candidate(out)
     assert first != second
     report = read_json(out / BUILD_REPORT_FILE)["stages"]
-    assert report["clone_extract"]["ran"] == []  # the same pins: nothing re-extracted
+    assert report["clone_extract"]["units_ran"] == []  # the same pins: nothing re-extracted
     lock = {s.repo: s.branch for s in load_sources(second / "sources.lock")}
     assert lock["acme/alpha"] == "main"
 
@@ -160,17 +160,17 @@ def test_falsification_gate_fail_refuses_warn_stages(fx: Fixture, tmp_path: Path
     out, cache = tmp_path / "out", tmp_path / "cache"
     _build(fx, out, cache)
     report_path = _candidate(out) / "falsification.json"
-    report = read_json(report_path)
     if (out / "dataset").exists():
         import shutil
 
         shutil.rmtree(out / "dataset")
-    write_json(report_path, {**report, "verdict": "FAIL", "score": 40})
+    # The candidate's report is reused when it is a complete, consistent report: plant one.
+    write_json(report_path, fail_report())
     code, output = _build(fx, out, cache)
     assert code == 1
-    assert "falsification FAIL (score 40/100)" in output and "not staged" in output
+    assert "falsification FAIL (score 98/100)" in output and "not staged" in output
     assert not (out / "dataset").exists()
-    write_json(report_path, {**report, "verdict": "WARN", "score": 90})
+    write_json(report_path, warn_report())
     code, output = _build(fx, out, cache)
     assert code == 3, output
     assert (out / "dataset" / "stats.json").is_file()
@@ -178,6 +178,20 @@ def test_falsification_gate_fail_refuses_warn_stages(fx: Fixture, tmp_path: Path
     # A WARN dataset is not pushed without --force (checked before any network use).
     code, output = _build(fx, out, cache, "--push", "--repo-id", "acme/corpus")
     assert code == 3 and "not pushed; pass --force" in output
+
+
+def test_a_tampered_candidate_report_is_not_trusted(fx: Fixture, tmp_path: Path) -> None:
+    # The verdict is recomputed from the checks: a report claiming FAIL (or PASS) with checks
+    # that say otherwise is not a report; the build falsifies the candidate again.
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    code, _ = _build(fx, out, cache)
+    report_path = _candidate(out) / "falsification.json"
+    good = read_json(report_path)
+    write_json(report_path, {**good, "verdict": "FAIL", "score": 40})
+    code2, output = _build(fx, out, cache)
+    assert code2 == code and "falsified again" in output
+    assert read_json(report_path) == good
+    assert read_json(out / BUILD_REPORT_FILE)["stages"]["falsify"]["ran"] is True
 
 
 def test_bad_input_exits_2(fx: Fixture, tmp_path: Path) -> None:
@@ -199,21 +213,21 @@ def test_killed_build_resumes_to_identical_output(tmp_path: Path) -> None:
         "--sources", str(fx.sources_file), "--out", str(out), "--cache-dir", str(cache), "-j", "1",
     ]  # fmt: skip
     proc = subprocess.Popen(cmd, env=fx.env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    first_marker = shard_paths(out, fx.sources[0])["marker"]
+    first_marker = shard_paths(out, fx.sources[0]).marker
     deadline = time.monotonic() + 60
     while not first_marker.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    done = [shard_paths(out, s)["marker"].exists() for s in fx.sources]
+    done = [shard_paths(out, s).marker.exists() for s in fx.sources]
     assert done[0] and not all(done), "the kill must land mid-extraction"
     assert not (out / "builds").exists()
 
     resumed = subprocess.run(cmd, env=fx.env(), capture_output=True, text=True, timeout=300)
     assert resumed.returncode in (0, 1, 3), resumed.stderr
     report = read_json(out / BUILD_REPORT_FILE)["stages"]["clone_extract"]
-    assert report["skipped"] == ["acme/alpha"]
-    assert sorted(report["ran"]) == ["acme/beta", "acme/gamma"]
+    assert report["units_done"] == ["acme/alpha"]
+    assert report["units_ran"] == ["acme/beta", "acme/gamma"]
 
     fresh = tmp_path / "fresh"
     again = subprocess.run(
@@ -274,7 +288,8 @@ def test_build_is_refused_while_another_run_writes_the_folder(tmp_path: Path) ->
 
     out = tmp_path / "out"
     out.mkdir()
+    sources = make_fixture(tmp_path / "fx").sources_file
     with FileLock(str(out / OUT_LOCK)), pytest.raises(LockedError) as err:
-        build(BuildConfig(out=out, cache_dir=tmp_path / "cache", sources_file=tmp_path / "none"))
+        build(BuildConfig(out=out, cache_dir=tmp_path / "cache", sources_file=sources))
     assert err.value.exit_code == ExitCode.LOCKED
     assert "corpus build" in str(err.value) and sorted(p.name for p in out.iterdir()) == [OUT_LOCK]

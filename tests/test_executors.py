@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -17,7 +18,13 @@ from tests.build_fixtures import fail_once_unit, make_fixture, square_unit
 
 def _units(tmp: Path, ns: range, tag: str = "v1") -> list[Unit]:
     return [
-        Unit(f"u{n}", (str(tmp / "out" / f"{n}.txt"), n), tmp / "markers" / f"{n}.done", tag)
+        Unit(
+            f"u{n}",
+            (str(tmp / "out" / f"{n}.txt"), n),
+            tmp / "out" / f"{n}.done",
+            {"tag": tag},
+            (tmp / "out" / f"{n}.txt",),
+        )
         for n in ns
     ]
 
@@ -33,7 +40,9 @@ def test_units_run_once_and_rerun_skips_them(tmp_path: Path, workers: int) -> No
     first = run_units(LocalExecutor(workers), square_unit, units)
     assert sorted(first.ran) == ["u0", "u1", "u2", "u3"] and first.skipped == []
     assert first.results["u3"] == 9
-    assert all(u.marker.read_text() == "v1" for u in units)
+    for u in units:
+        marker = json.loads(u.marker.read_text())
+        assert marker["inputs"] == {"tag": "v1"} and list(marker["files"]) == [f"{u.key[1:]}.txt"]
     second = run_units(LocalExecutor(workers), square_unit, units)
     assert second.ran == [] and sorted(second.skipped) == ["u0", "u1", "u2", "u3"]
     assert _runs(tmp_path) == [0, 1, 2, 3]
@@ -43,6 +52,27 @@ def test_changed_inputs_make_a_unit_run_again(tmp_path: Path) -> None:
     run_units(LocalExecutor(1), square_unit, _units(tmp_path, range(2)))
     again = run_units(LocalExecutor(1), square_unit, _units(tmp_path, range(2), tag="v2"))
     assert sorted(again.ran) == ["u0", "u1"]
+    assert again.redone == {"u0": "its inputs changed", "u1": "its inputs changed"}
+
+
+@pytest.mark.parametrize(
+    ("damage", "why"),
+    [
+        (lambda p: p.write_text("1"), "0.txt has 1 bytes, the marker recorded 3"),  # truncated
+        (lambda p: p.write_text("999"), "0.txt does not match the sha256"),  # same size
+        (lambda p: p.unlink(), "0.txt is missing"),
+    ],
+)
+def test_a_damaged_output_redoes_its_unit_and_says_why(tmp_path: Path, damage, why) -> None:
+    # Regression: a truncated shard whose marker survived was reused by the next build.
+    units = [Unit("u0", (str(tmp_path / "out" / "0.txt"), 10), tmp_path / "out" / "0.done",
+                  {"tag": "v1"}, (tmp_path / "out" / "0.txt",))]  # fmt: skip
+    run_units(LocalExecutor(1), square_unit, units)
+    damage(tmp_path / "out" / "0.txt")
+    again = run_units(LocalExecutor(1), square_unit, units)
+    assert again.ran == ["u0"] and why in again.redone["u0"]
+    assert (tmp_path / "out" / "0.txt").read_text() == "100"
+    assert run_units(LocalExecutor(1), square_unit, units).ran == []
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -55,7 +85,7 @@ def test_failed_unit_does_not_stop_others_and_rerun_does_only_it(
             f"u{n}",
             (str(flag) if n == 2 else str(tmp_path / "never"), str(tmp_path / "out" / f"{n}"), n),
             tmp_path / "m" / f"{n}.done",
-            "x",
+            {"x": 1},
         )
         for n in range(4)
     ]
@@ -94,13 +124,13 @@ def test_extraction_units_pool_and_in_process_give_identical_shards(
         summary = run_units(LocalExecutor(workers), clone_and_extract, units)
         assert sorted(summary.ran) == ["acme/alpha", "acme/beta"]
         outs[workers] = {
-            s.repo: shard_paths(out, s)["parquet"].read_bytes()
+            s.repo: shard_paths(out, s).parquet.read_bytes()
             + b"|"
-            + shard_paths(out, s)["stats"].read_bytes()
+            + shard_paths(out, s).stats.read_bytes()
             for s in sources
         }
     assert outs[1] == outs[2]
-    assert os.path.getsize(shard_paths(tmp_path / "out1", sources[0])["parquet"]) > 0
+    assert os.path.getsize(shard_paths(tmp_path / "out1", sources[0]).parquet) > 0
 
 
 def test_ray_executor_without_ray_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -118,7 +148,7 @@ def test_on_done_reports_every_unit_once(tmp_path) -> None:
     from pipelines.executors.base import Unit, UnitFailed, run_units
     from pipelines.executors.local import LocalExecutor
 
-    units = [Unit(f"u{i}", i, tmp_path / f"u{i}.done", "x") for i in range(5)]
+    units = [Unit(f"u{i}", i, tmp_path / f"u{i}.done", {"x": 1}) for i in range(5)]
     for workers in (1, 2):
         for u in units:
             u.marker.unlink(missing_ok=True)
@@ -127,7 +157,7 @@ def test_on_done_reports_every_unit_once(tmp_path) -> None:
             run_units(ex, _echo, units, seen.append)
         assert sorted(seen) == [u.key for u in units]
     seen = []
-    bad = [Unit("bad", -1, tmp_path / "bad.done", "x")]
+    bad = [Unit("bad", -1, tmp_path / "bad.done", {"x": 1})]
     with LocalExecutor(workers=1) as ex, pytest.raises(UnitFailed):
         run_units(ex, _echo, bad, seen.append)
     assert seen == ["bad"]

@@ -51,7 +51,7 @@ def _shard_bytes(out: Path, fixture: Fixture) -> dict[str, bytes]:
     got = {}
     for s in fixture.sources:
         p = shard_paths(out, s)
-        got[s.repo] = p["parquet"].read_bytes() + b"|" + p["stats"].read_bytes()
+        got[s.repo] = p.parquet.read_bytes() + b"|" + p.stats.read_bytes()
     return got
 
 
@@ -86,7 +86,7 @@ def test_killed_worker_is_retried_and_output_is_identical(
     flags = tmp_path / "flags"
     flags.mkdir()
     units = [
-        Unit(u.key, (str(flags), u.payload), u.marker, u.marker_text)
+        Unit(u.key, (str(flags), u.payload), u.marker, u.inputs, u.outputs)
         for u in extraction_units(
             load_sources(fixture.sources_file), tmp_path / "out", tmp_path / "c"
         )
@@ -105,7 +105,9 @@ def test_worker_killed_without_retries_fails_clearly(
     unit = extraction_units(
         load_sources(fixture.sources_file)[:1], tmp_path / "out", tmp_path / "c"
     )[0]
-    unit = Unit(unit.key, (str(tmp_path / "flags"), unit.payload), unit.marker, unit.marker_text)
+    unit = Unit(
+        unit.key, (str(tmp_path / "flags"), unit.payload), unit.marker, unit.inputs, unit.outputs
+    )
     with pytest.raises(UnitFailed, match=r"acme/alpha: .*(Worker|died|crash)"):
         run_units(RayExecutor(max_retries=0), die_once_then_extract, [unit])
     assert not unit.marker.exists()
@@ -126,7 +128,7 @@ def test_rerun_after_interrupted_run_does_only_unfinished_units(
             f"u{n}",
             (str(flag if n == 1 else never), str(tmp_path / "out" / str(n)), n),
             tmp_path / "m" / f"{n}.done",
-            "x",
+            {"x": 1},
         )
         for n in range(3)
     ]

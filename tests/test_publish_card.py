@@ -13,11 +13,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from corpus.errors import BadInputError, CorpusError, ExitCode
-from corpus.publish import build_tag, content_hash, parse_build_tag, stage_dataset
-from corpus.publish.card import hub_licenses, size_category, spdx_ids
-from corpus.publish.validate import card_errors, check_card, parse_card_metadata, vocabularies
 from corpus.schema import ALL_FIELDS
 from corpus.store import read_records
+from pipelines.publish import build_tag, content_hash, parse_build_tag, stage_dataset
+from pipelines.publish.card import hub_licenses, size_category, spdx_ids
+from pipelines.publish.validate import card_errors, check_card, parse_card_metadata, vocabularies
 from tests.hub_fixtures import REPO_ID, hf_env, hub, make_build, run_cli
 from tests.hub_server import HubServer
 
@@ -71,9 +71,14 @@ def test_card_body_numbers_match_the_build(staged: tuple[Path, Path, str]) -> No
     for split in ("train", "validation", "test"):
         assert f"| {split} | {(df['split'] == split).sum()} |" in card
     assert f"| filtered: exact duplicate | {stats['filters']['exact_duplicate']} |" in card
-    assert "Score **97 / 100**, verdict **PASS**" in card
-    assert "| provenance | 20 / 20 |" in card and "| content | 57 / 60 |" in card
-    assert "`content.docs_not_empty`" in card
+    assert "Score **97 / 100**, verdict **PASS**, over 39 checks." in card
+    report = json.loads((ds / "falsification.json").read_text())
+    for cat, sums in report["categories"].items():
+        assert f"| {cat} | {sums['score']} / {sums['max']} |" in card
+    failed = [c for c in report["checks"] if not c["passed"]]
+    assert sum(c["points"] for c in failed) == 3
+    for c in failed:
+        assert f"- `{c['id']}` (0/{c['points']} points, normal): planted failure" in card
     assert "[!WARNING]" not in card
 
 
@@ -144,7 +149,7 @@ def test_validation_catches_bad_values_and_duplicate_keys(staged: tuple[Path, Pa
 
 def test_stage_refuses_unpassed_builds_unless_forced(tmp_path: Path) -> None:
     for verdict in ("FAIL", "WARN", None):
-        ds = make_build(tmp_path / f"ds-{verdict}", 6, verdict=verdict, score=60)
+        ds = make_build(tmp_path / f"ds-{verdict}", 6, verdict=verdict, score=90)
         with pytest.raises(CorpusError, match="did not pass") as err:
             stage_dataset(ds, tmp_path / f"out-{verdict}")
         assert err.value.exit_code == ExitCode.FAILURE
@@ -209,9 +214,52 @@ def test_build_tag_round_trips(day: date, chash: str) -> None:
 def test_a_report_that_is_not_an_object_is_a_clear_error(tmp_path: Path, content: str) -> None:
     # Regression: report.get() on a list raised AttributeError (a traceback, exit 1).
     from corpus.errors import BadInputError
-    from corpus.publish.stage import falsification_verdict
+    from pipelines.publish.stage import require_pass
 
     ds = make_build(tmp_path / "ds", 6)
     (ds / "falsification.json").write_text(content)
     with pytest.raises(BadInputError, match="expected a JSON object"):
-        falsification_verdict(ds)
+        require_pass(ds, force=False)
+
+
+def _write_report(ds: Path, report: dict) -> None:
+    (ds / "falsification.json").write_text(json.dumps(report))
+
+
+def test_the_gate_recomputes_the_verdict_and_wants_the_whole_suite(tmp_path: Path) -> None:
+    # Regression: a one-check report {'score': 2, 'max_score': 2, 'partial': true,
+    # 'verdict': 'PASS'} was accepted without --force; so was a verdict string the checks deny.
+    from pipelines.publish.stage import require_pass
+    from tests.report_fixtures import make_report, report_json
+
+    ds = make_build(tmp_path / "ds", 6)
+    assert require_pass(ds, force=False) is False  # a complete PASS report passes
+    cases = {
+        "partial": (report_json(drop=38), "38 registered check(s) missing"),
+        "stored verdict": ({**report_json({"integrity.ids_unique": []}), "verdict": "PASS",
+                            "score": 100}, "stored score 100 disagrees with its checks (98)"),
+        "unknown check": (
+            {**report_json(), "checks": [*report_json()["checks"], {**report_json()["checks"][0],
+                                                                    "id": "quality.vibes"}]},
+            "quality.vibes: not a registered check",
+        ),
+        "points": (
+            {**report_json(), "checks": [{**c, "points": 50, "awarded": 50}
+                                         if c["id"] == "integrity.schema" else c
+                                         for c in report_json()["checks"]]},
+            "integrity.schema: 50 points",
+        ),
+        "awarded": (
+            {**report_json(), "checks": [{**c, "awarded": 0} if c["id"] == "integrity.schema"
+                                         else c for c in report_json()["checks"]]},
+            "integrity.schema: awarded 0/4 but passed=True",
+        ),
+    }  # fmt: skip
+    for name, (report, why) in cases.items():
+        _write_report(ds, report)
+        with pytest.raises(CorpusError, match="cannot vouch for this build") as err:
+            require_pass(ds, force=False)
+        assert why in str(err.value), (name, str(err.value))
+        assert require_pass(ds, force=True) is True  # --force still publishes, with a warning
+    one_check = make_report(drop=38)
+    assert one_check.to_json()["verdict"] == "PASS" and one_check.partial

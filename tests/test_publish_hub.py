@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from corpus.errors import CorpusError, ExitCode
-from corpus.publish import (
+from corpus.store import read_records
+from pipelines.publish import (
     content_hash,
     latest_build_tag,
     needs_publish,
     parse_build_tag,
     publish_dataset,
 )
-from corpus.store import read_records
 from tests.hub_fixtures import REPO_ID, hf_env, hub, hub_env, hub_load, make_build, run_cli
 from tests.hub_server import HubServer
 
@@ -154,7 +154,7 @@ def test_cli_publish_then_unchanged(hub: HubServer, tmp_path: Path) -> None:
 
 def test_fail_verdict_refused_before_any_request(hub_env: HubServer, tmp_path: Path) -> None:
     for verdict in ("FAIL", "WARN", None):
-        ds = make_build(tmp_path / f"ds-{verdict}", 6, verdict=verdict, score=60)
+        ds = make_build(tmp_path / f"ds-{verdict}", 6, verdict=verdict, score=90)
         with pytest.raises(CorpusError, match=r"did not pass.*--force"):
             publish_dataset(ds, REPO_ID, today=DAY)
     assert hub_env.state.requests == []

@@ -9,12 +9,12 @@ import pytest
 from typer.testing import CliRunner
 
 from corpus.cli import app
-from corpus.publish import content_hash, latest_build_tag
+from corpus.layout import BUILD_KEY_FILE
 from corpus.sources import load_sources
 from corpus.store import read_json, read_records
 from pipelines.build import shard_paths
 from pipelines.history import history_path, read_history
-from pipelines.rebuild import BUILD_KEY_FILE
+from pipelines.publish import content_hash, latest_build_tag
 from tests import hub_fixtures
 from tests.gitrepos import MIT_LICENSE
 from tests.hub_fixtures import REPO_ID
@@ -59,8 +59,8 @@ def _last(out: Path) -> dict:
 
 
 def _shard_files(out: Path) -> dict[str, int]:
-    """Every shard file under <out>/work/shards -> its mtime (ns)."""
-    root = out / "work" / "shards"
+    """Every shard file under <out>/shards -> its mtime (ns)."""
+    root = out / "shards"
     return {p.relative_to(root).as_posix(): p.stat().st_mtime_ns for p in root.rglob("*.*")}
 
 
@@ -146,12 +146,8 @@ def test_a_commit_reextracts_only_its_repo_and_the_history_shows_the_diff(
     # Which shard files were written: the new chisel shard only; the others untouched.
     shards_after = _shard_files(out)
     new = {k for k in shards_after if k not in shards_before}
-    moved_stem = shard_paths(out / "work", load_sources(out / "run" / "sources.toml")[2])
-    assert {(out / "work" / "shards" / k) for k in new} == {
-        moved_stem["parquet"],
-        moved_stem["stats"],
-        moved_stem["marker"],
-    }
+    moved = shard_paths(out, load_sources(out / "run" / "sources.toml")[2])
+    assert {(out / "shards" / k) for k in new} == {moved.parquet, moved.stats, moved.marker}
     assert {k: v for k, v in shards_after.items() if k in shards_before} == shards_before
     # The last good build is the new one; its pins are the moved ones.
     lock = load_sources(out / "dataset" / "sources.lock")
@@ -167,7 +163,7 @@ def test_a_commit_reextracts_only_its_repo_and_the_history_shows_the_diff(
     assert rec["tag"] in res.output and f"{repo} +1 -0 ~1" in res.output
     res = runner.invoke(app, ["history", "--out", str(out), "--json", "--limit", "1"])
     lines = [json.loads(x) for x in res.output.splitlines() if x.strip()]
-    assert lines == [rec]
+    assert lines == [rec] and rec["command"] == "rebuild"
 
 
 def test_a_commit_that_fails_falsification_is_not_published(
@@ -222,7 +218,8 @@ def test_a_commit_that_fails_falsification_is_not_published(
     assert code == 0, output
     rec = _last(out)
     assert rec["published"] is True and latest_build_tag(REPO_ID).name == rec["tag"] != good_tag
-    assert (out / "dataset" / BUILD_KEY_FILE).read_text() == rec["build_key"]
+    marker = json.loads((out / "dataset" / BUILD_KEY_FILE).read_text())
+    assert marker["inputs"] == {"key": rec["build_key"]}
 
 
 def test_no_update_pins_builds_the_file_pins_and_write_sources_saves_moved_ones(
@@ -253,5 +250,29 @@ def test_bad_input_exits_2_before_taking_the_lock(tmp_path: Path) -> None:
     assert not (tmp_path / "o").exists()
     res = runner.invoke(app, ["rebuild", "--sources", str(tmp_path / "missing.toml")])
     assert res.exit_code == 2
+    # No run yet is not an error: the history is empty.
     res = runner.invoke(app, ["history", "--out", str(tmp_path / "none")])
-    assert res.exit_code == 2 and "no rebuild history yet" in res.output
+    assert res.exit_code == 0 and "no history yet" in res.output
+
+
+def test_a_build_then_a_rebuild_reextracts_nothing_and_shares_the_history(
+    up: Upstreams, tmp_path: Path
+) -> None:
+    # One mechanism: `corpus rebuild` after `corpus build` on the same --out reuses its shards,
+    # candidate and report, and `corpus history` shows both runs.
+    out = tmp_path / "out"
+    args = ["--sources", str(up.sources_file), "--out", str(out), "--cache-dir",
+            str(tmp_path / "cache"), "-j", "1"]  # fmt: skip
+    res = runner.invoke(app, ["build", *args])
+    assert res.exit_code == 0, res.output
+    shards, dataset = _shard_files(out), _dataset_bytes(out / "dataset")
+    code, output = _rebuild(up, out, "--no-update-pins")
+    assert code == 0, output
+    rec = _last(out)
+    assert rec["extracted"] == [] and rec["changes"] == {} and rec["rows_changed"] is False
+    assert _shard_files(out) == shards and _dataset_bytes(out / "dataset") == dataset
+    runs = read_history(history_path(out))
+    assert [r["command"] for r in runs] == ["build", "rebuild"]
+    assert runs[0]["build_key"] == runs[1]["build_key"] and runs[0]["exit_code"] == 0
+    res = runner.invoke(app, ["history", "--out", str(out)])
+    assert res.exit_code == 0 and "build" in res.output and "rebuild" in res.output

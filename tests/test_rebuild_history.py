@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from corpus.cli import app
+from corpus.store import recover_dir, swap_dir
 from pipelines.history import append_record, dataset_changes, read_history
-from pipelines.rebuild import BUILD_KEY_FILE, _promote, _recover
 from tests.records_factory import make_dataset_dir, make_record
 
 runner = CliRunner()
@@ -114,33 +114,47 @@ def test_changes_count_added_removed_and_changed_per_repo(
     assert sum(c["added"] for c in first.values()) == len(new)
 
 
-def _dataset(path: Path, marker: str) -> Path:
-    (path / "data").mkdir(parents=True)
-    (path / "data" / "train-00000-of-00001.parquet").write_text(marker)
-    return path
+def _fill(marker: str):
+    def fill(tmp: Path) -> None:
+        (tmp / "data").mkdir()
+        (tmp / "data" / "train-00000-of-00001.parquet").write_text(marker)
+
+    return fill
 
 
-def test_promote_swaps_the_dataset_and_recover_repairs_a_kill_between_renames(
+def _content(dest: Path) -> str:
+    return (dest / "data" / "train-00000-of-00001.parquet").read_text()
+
+
+def test_swap_dir_replaces_whole_and_recover_repairs_a_kill_between_renames(
     tmp_path: Path,
 ) -> None:
     out = tmp_path / "out"
-    out.mkdir()
-    first = _dataset(tmp_path / "c1", "first")
-    dest, done = _promote(first, "k1", out)
-    assert done and (dest / BUILD_KEY_FILE).read_text() == "k1"
-    assert _promote(first, "k1", out) == (dest, False)
+    dest = out / "dataset"
+    swap_dir(dest, _fill("first"))
+    assert _content(dest) == "first" and sorted(p.name for p in out.iterdir()) == ["dataset"]
 
-    # Killed after moving the last good build aside, before the new one took its place.
-    os.rename(dest, out / ".dataset.old-k2")
-    _dataset(out / ".dataset.tmp-k2", "second")
-    _recover(out)
-    assert (out / "dataset" / BUILD_KEY_FILE).read_text() == "k1"
+    # Killed after moving the old folder aside, before the new one took its place.
+    os.rename(dest, out / ".dataset.swap-old")
+    (out / ".dataset.swap-new").mkdir()
+    recover_dir(dest)
+    assert _content(dest) == "first"
     assert sorted(p.name for p in out.iterdir()) == ["dataset"]
 
-    second = _dataset(tmp_path / "c2", "second")
-    _promote(second, "k2", out)
-    assert (out / "dataset" / "data" / "train-00000-of-00001.parquet").read_text() == "second"
-    assert sorted(p.name for p in out.iterdir()) == ["dataset"]
+    # Killed after the new folder took its place, before the old one was deleted.
+    swap_dir(dest, _fill("second"))
+    (out / ".dataset.swap-old").mkdir()
+    recover_dir(dest)
+    assert _content(dest) == "second" and sorted(p.name for p in out.iterdir()) == ["dataset"]
+
+    # A fill that fails leaves the old folder as it was, and no leftovers.
+    def broken(tmp: Path) -> None:
+        _fill("third")(tmp)
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        swap_dir(dest, broken)
+    assert _content(dest) == "second" and sorted(p.name for p in out.iterdir()) == ["dataset"]
 
 
 def test_history_table_shows_reasons_and_failures(tmp_path: Path, wide: None) -> None:

@@ -11,9 +11,10 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from corpus.publish import content_hash, latest_build_tag
+from corpus.layout import OUT_LOCK as LOCK_FILE
+from corpus.layout import RUNNING_FILE
 from pipelines.history import history_path, read_history
-from pipelines.rebuild import LOCK_FILE, RUNNING_FILE
+from pipelines.publish import content_hash, latest_build_tag
 from tests import hub_fixtures
 from tests.hub_fixtures import REPO_ID, hf_env
 from tests.hub_server import HubServer
@@ -66,7 +67,7 @@ def test_a_killed_run_is_completed_by_the_next_one(hub_env: HubServer, tmp_path:
     proc = subprocess.Popen(
         _cmd(up, out, *push), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-    shards = out / "work" / "shards"
+    shards = out / "shards"
     deadline = time.monotonic() + 120
     while proc.poll() is None and time.monotonic() < deadline:
         if any(shards.glob("*/*.done")):

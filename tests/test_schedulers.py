@@ -39,8 +39,8 @@ def _help(command: str) -> str:
 # them, then stops at its first check, before touching anything (the last value of an option
 # wins, so these override the scheduler's own --sources / --out).
 _STOP_AT = {
-    "rebuild": (["--sources", "/nonexistent/sources.toml"], "no such file or directory"),
-    "history": (["--out", "/nonexistent/out"], "no rebuild history yet"),
+    "rebuild": (["--sources", "/nonexistent/sources.toml"], 2, "no such file or directory"),
+    "history": (["--out", "/nonexistent/out"], 0, "no history yet"),
 }
 
 
@@ -48,11 +48,11 @@ def check_invocation(argv: list[str]) -> list[str]:
     """``argv`` (``corpus <command> ...``) must be a valid command line; returns its flags."""
     assert argv[0].endswith("corpus"), argv
     command, args = argv[1], argv[2:]
-    stop, expected = _STOP_AT[command]
+    stop, code, expected = _STOP_AT[command]
     res = runner.invoke(app, [command, *args, *stop], env={"COLUMNS": "300"})
-    # Exit 2 with our own message: every option existed and took its value; a usage error
-    # (unknown option, bad value) also exits 2 but with click's message instead.
-    assert res.exit_code == 2 and expected in res.output, res.output
+    # Our own message and exit code: every option existed and took its value; a usage error
+    # (unknown option, bad value) exits 2 with click's message instead.
+    assert res.exit_code == code and expected in res.output, res.output
     flags = [a.split("=", 1)[0] for a in args if a.startswith("-")]
     help_text = _help(command)
     for flag in flags:

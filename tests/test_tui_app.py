@@ -57,7 +57,7 @@ async def test_loads_every_row_with_header(dataset: Path) -> None:
         assert isinstance(app.screen, RecordsScreen)
         assert table(app).row_count == N
         header = str(app.screen.query_one("CorpusHeader").render())
-        assert "demo" in header and f"{N} records" in header and "93/100 WARN" in header
+        assert "demo" in header and f"{N} records" in header and "92/100 WARN" in header
         assert count_text(app) == f"{N} records"
 
 
@@ -200,22 +200,22 @@ async def test_drill_from_failed_check_to_record(dataset: Path) -> None:
         await pilot.press("3")
         await pilot.pause()
         assert isinstance(app.screen, FalsificationScreen)
-        # Failed checks come first; the first listed is semantics.params_documented.
-        await pilot.press("down")  # -> syntax.signature_parses
+        # Failed checks come first; the first listed is semantics.arguments_exist.
+        await pilot.press("down")  # -> syntax.signatures_parse
         await pilot.pause()
         detail = str(app.screen.query_one("#check-detail", Static).render())
-        assert "syntax.signature_parses" in detail and "FAILED" in detail
+        assert "syntax.signatures_parse" in detail and "FAILED" in detail
         await pilot.press("enter", "down", "enter")
         await pilot.pause()
         assert isinstance(app.screen, DetailScreen)
         assert app.screen.record["id"] == records[3]["id"]
-        assert "syntax.signature_parses" in str(
+        assert "syntax.signatures_parse" in str(
             app.screen.query_one("#failed-checks", Static).render()
         )
         await pilot.press("escape", "r")
         await settle(pilot)
         assert isinstance(app.screen, RecordsScreen)
-        assert app.records_screen.filters.fails_check == "syntax.signature_parses"
+        assert app.records_screen.filters.fails_check == "syntax.signatures_parse"
         assert sorted(table(app)._frame.get_column("id").to_list()) == sorted(
             r["id"] for r in records[2:5]
         )

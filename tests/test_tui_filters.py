@@ -12,21 +12,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from corpus.errors import BadInputError
+from corpus.layout import FALSIFICATION_JSON
 from corpus.schema import CONTAINER_KINDS, RECORD_SCHEMA, SPLITS
-from corpus.store import FALSIFICATION_FILE, write_json, write_parquet
+from corpus.store import write_parquet
+from falsification.report import Report
 from tests.tui_fixtures import (
+    FAILED_CHECKS,
     MARKUP_DOC,
     REPOS,
     falsification_report,
     make_tui_dataset,
     varied_records,
 )
-from tui.data import load_corpus, parse_falsification, prepare_frame
+from tui.data import load_corpus, prepare_frame
 from tui.filters import ANY_CHECK, Filters, SearchError, apply_filters, choices
 from tui.summary import summarise
 
 RECORDS = varied_records(60)
-REPORT = parse_falsification(falsification_report(RECORDS))
+REPORT = Report.from_json(falsification_report(RECORDS))
 FRAME = prepare_frame(pl.DataFrame(RECORDS, schema=pl.Schema(RECORD_SCHEMA)), REPORT)
 FAILED = {c.id: set(c.offending_ids) for c in REPORT.failed}
 
@@ -142,7 +145,7 @@ def test_invalid_regex_raises_search_error_with_reason(pattern: str) -> None:
 
 
 def test_fails_check_filter_uses_offending_ids() -> None:
-    syntax = apply_filters(FRAME, Filters(fails_check="syntax.signature_parses"))
+    syntax = apply_filters(FRAME, Filters(fails_check="syntax.signatures_parse"))
     assert ids(syntax) == [r["id"] for r in RECORDS[2:5]]
     anyfail = apply_filters(FRAME, Filters(fails_check=ANY_CHECK))
     assert ids(anyfail) == [r["id"] for r in RECORDS[2:5]]  # record 3 is in both checks
@@ -195,14 +198,12 @@ def test_load_corpus_reads_records_stats_and_report(tmp_path: Path) -> None:
     records = varied_records(30)
     assert corpus.frame.height == 30
     assert corpus.name == "demo"
-    assert corpus.falsification is not None and corpus.falsification.score == 93
-    assert [c.id for c in corpus.falsification.failed] == [
-        "syntax.signature_parses",
-        "semantics.params_documented",
-    ]
+    assert corpus.falsification is not None and corpus.falsification.score == 92
+    assert corpus.falsification.verdict == "WARN"
+    assert [c.id for c in corpus.falsification.failed] == list(FAILED_CHECKS)
     rec = corpus.record(records[3]["id"])
     assert rec is not None
-    assert rec["failed_checks"] == ["syntax.signature_parses", "semantics.params_documented"]
+    assert rec["failed_checks"] == list(FAILED_CHECKS)
     assert corpus.record("0" * 64) is None
 
 
@@ -232,21 +233,26 @@ def test_corrupt_parquet_is_bad_input(tmp_path: Path) -> None:
     [
         ("{not json", "not valid JSON"),
         ("[1, 2]", "expected a JSON object"),
-        ('{"checks": [{"points": 1}]}', "needs an id"),
+        ('{"checks": [{"points": 1}]}', r"checks\[0\]: missing key 'id'"),
+        # Regression: a check without `passed` was shown as passing beside "verdict: FAIL".
+        (
+            '{"checks": [{"id": "x.y", "category": "x", "points": 1, "awarded": 0, "severity": '
+            '"normal", "hypothesis": "h", "evidence": "e"}]}',
+            "missing key 'passed'",
+        ),
+        (
+            '{"checks": [{"id": "x.y", "category": "x", "points": "1", "awarded": 0, "passed": '
+            'false, "severity": "normal", "hypothesis": "h", "evidence": "e"}]}',
+            "'points' must be int",
+        ),
+        ('{"checks": {}}', "'checks' must be a list"),
     ],
 )
 def test_corrupt_report_is_bad_input(tmp_path: Path, content: str, message: str) -> None:
     ds = make_tui_dataset(tmp_path, 5)
-    (ds / FALSIFICATION_FILE).write_text(content)
+    (ds / FALSIFICATION_JSON).write_text(content)
     with pytest.raises(BadInputError, match=message):
         load_corpus(ds)
-
-
-def test_report_with_missing_keys_is_tolerated(tmp_path: Path) -> None:
-    ds = make_tui_dataset(tmp_path, 5)
-    write_json(ds / FALSIFICATION_FILE, {"checks": [{"id": "quality.x", "passed": False}]})
-    report = load_corpus(ds).falsification
-    assert report is not None and report.score is None and report.failed[0].category == "quality"
 
 
 def test_empty_table_loads_as_empty_corpus(tmp_path: Path) -> None:

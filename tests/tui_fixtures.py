@@ -10,8 +10,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from corpus.layout import FALSIFICATION_JSON
 from corpus.schema import CONTAINER_KINDS
-from corpus.store import FALSIFICATION_FILE, write_json
+from corpus.store import write_json
 from tests.records_factory import make_dataset_dir, make_record
 
 REPOS = ("BurntSushi/ripgrep", "clap-rs/clap", "tokio-rs/tokio")
@@ -51,59 +52,17 @@ def varied_records(n: int) -> list[dict[str, Any]]:
     return recs
 
 
+#: The two checks the TUI fixtures' report fails (both normal: the verdict is WARN, 92/100).
+FAILED_CHECKS = ("syntax.signatures_parse", "semantics.arguments_exist")
+
+
 def falsification_report(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """A report with two failed checks naming records, in falsification.json's shape."""
+    """A complete report with two failed checks naming records, as falsification.json holds it."""
+    from tests.report_fixtures import report_json
+
     failing_a = [r["id"] for r in records[2:5]]
     failing_b = [records[3]["id"], "f" * 64]  # one id that is not in the dataset
-    return {
-        "score": 93,
-        "verdict": "WARN",
-        "max_score": 100,
-        "duration_s": 1.25,
-        "categories": {
-            "integrity": {"score": 20, "max": 20},
-            "syntax": {"score": 17, "max": 20},
-            "semantics": {"score": 16, "max": 20},
-            "distribution": {"score": 15, "max": 15},
-            "reproducibility": {"score": 15, "max": 15},
-            "quality": {"score": 10, "max": 10},
-        },
-        "checks": [
-            {
-                "id": "integrity.ids_unique",
-                "category": "integrity",
-                "points": 3,
-                "awarded": 3,
-                "passed": True,
-                "severity": "critical",
-                "hypothesis": "Every record id is unique.",
-                "evidence": "0 duplicate ids",
-                "offending_ids": [],
-            },
-            {
-                "id": "syntax.signature_parses",
-                "category": "syntax",
-                "points": 3,
-                "awarded": 0,
-                "passed": False,
-                "severity": "normal",
-                "hypothesis": "Every signature parses as a Rust function item.",
-                "evidence": f"{len(failing_a)} signatures fail to parse",
-                "offending_ids": failing_a,
-            },
-            {
-                "id": "semantics.params_documented",
-                "category": "semantics",
-                "points": 4,
-                "awarded": 0,
-                "passed": False,
-                "severity": "normal",
-                "hypothesis": "Arguments sections name only real parameters.",
-                "evidence": "2 docs name a parameter the function lacks",
-                "offending_ids": failing_b,
-            },
-        ],
-    }
+    return report_json(dict(zip(FAILED_CHECKS, (failing_a, failing_b), strict=True)))
 
 
 def make_tui_dataset(root: Path, n: int = 40, *, report: bool = True) -> Path:
@@ -112,7 +71,7 @@ def make_tui_dataset(root: Path, n: int = 40, *, report: bool = True) -> Path:
     stats = {"extractor_version": "1.0.0", "totals": {"records": n}}
     ds = make_dataset_dir(root / "demo", records, stats)
     if report:
-        write_json(ds / FALSIFICATION_FILE, falsification_report(records))
+        write_json(ds / FALSIFICATION_JSON, falsification_report(records))
     return ds
 
 

@@ -12,7 +12,9 @@ from typing import Any
 import polars as pl
 
 from corpus.errors import BadInputError
-from corpus.store import FALSIFICATION_FILE, read_json, read_records, read_stats
+from corpus.layout import FALSIFICATION_JSON
+from corpus.store import read_records, read_stats
+from falsification.report import Report
 
 #: Columns of the records table, in display order, with their header labels.
 TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -37,41 +39,6 @@ FLAG_LEGEND: tuple[tuple[str, str], ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Check:
-    """One falsification check as the report records it."""
-
-    id: str
-    category: str
-    points: int
-    awarded: int
-    passed: bool
-    severity: str
-    hypothesis: str
-    evidence: str
-    offending_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Falsification:
-    """The falsification report beside a dataset (falsification.json)."""
-
-    score: int | None
-    max_score: int
-    verdict: str
-    categories: dict[str, tuple[int, int]]
-    checks: tuple[Check, ...]
-
-    @property
-    def failed(self) -> tuple[Check, ...]:
-        """The checks that did not pass, in report order."""
-        return tuple(c for c in self.checks if not c.passed)
-
-    def check(self, check_id: str) -> Check | None:
-        """The check with ``check_id``, if the report has it."""
-        return next((c for c in self.checks if c.id == check_id), None)
-
-
 @dataclass
 class Corpus:
     """Everything the TUI shows about one dataset."""
@@ -79,7 +46,7 @@ class Corpus:
     path: Path
     frame: pl.DataFrame
     stats: dict[str, Any] = field(default_factory=dict)
-    falsification: Falsification | None = None
+    falsification: Report | None = None
 
     @property
     def name(self) -> str:
@@ -92,50 +59,7 @@ class Corpus:
         return hit.row(0, named=True) if hit.height else None
 
 
-def _int(value: Any, default: int = 0) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
-def parse_falsification(obj: Any, source: str = FALSIFICATION_FILE) -> Falsification:
-    """A falsification report from its JSON; missing keys are tolerated, a wrong shape is not."""
-    if not isinstance(obj, dict):
-        raise BadInputError(f"{source}: expected a JSON object with score and checks")
-    checks = []
-    for raw in obj.get("checks") or []:
-        if not isinstance(raw, dict) or "id" not in raw:
-            raise BadInputError(f"{source}: every entry of checks needs an id")
-        checks.append(
-            Check(
-                id=str(raw["id"]),
-                category=str(raw.get("category") or raw["id"].split(".")[0]),
-                points=_int(raw.get("points")),
-                awarded=_int(raw.get("awarded")),
-                passed=bool(raw.get("passed", True)),
-                severity=str(raw.get("severity") or "normal"),
-                hypothesis=str(raw.get("hypothesis") or ""),
-                evidence=str(raw.get("evidence") or ""),
-                offending_ids=tuple(str(i) for i in raw.get("offending_ids") or ()),
-            )
-        )
-    categories = {
-        str(name): (_int(v.get("score")), _int(v.get("max")))
-        for name, v in (obj.get("categories") or {}).items()
-        if isinstance(v, dict)
-    }
-    score = obj.get("score")
-    return Falsification(
-        score=_int(score) if score is not None else None,
-        max_score=_int(obj.get("max_score"), 100),
-        verdict=str(obj.get("verdict") or "?"),
-        categories=categories,
-        checks=tuple(checks),
-    )
-
-
-def failed_checks_by_record(report: Falsification | None) -> dict[str, list[str]]:
+def failed_checks_by_record(report: Report | None) -> dict[str, list[str]]:
     """Record id -> ids of the failed checks that name it as offending."""
     out: dict[str, list[str]] = {}
     for check in report.failed if report else ():
@@ -157,7 +81,7 @@ def _flags_expr() -> pl.Expr:
     return pl.concat_str([p.otherwise(pl.lit("")) for p in parts]).alias("flags")
 
 
-def prepare_frame(records: pl.DataFrame, report: Falsification | None = None) -> pl.DataFrame:
+def prepare_frame(records: pl.DataFrame, report: Report | None = None) -> pl.DataFrame:
     """Records plus the derived columns the TUI filters, searches and displays.
 
     Derived once at load so that a keystroke only runs a filter over ready columns.
@@ -204,9 +128,9 @@ def load_corpus(path: Path) -> Corpus:
     records = read_records(path)
     base = path.parent if path.is_file() else path
     report = None
-    fals_file = base / FALSIFICATION_FILE
+    fals_file = base / FALSIFICATION_JSON
     if fals_file.exists():
-        report = parse_falsification(read_json(fals_file), str(fals_file))
+        report = Report.read(fals_file)
     stats = read_stats(path)
     if not isinstance(stats, dict):
         raise BadInputError(f"{base / 'stats.json'}: expected a JSON object")

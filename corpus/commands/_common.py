@@ -28,7 +28,10 @@ def fail(message: str, code: ExitCode = ExitCode.FAILURE) -> NoReturn:
     """
     from rich.text import Text
 
-    err_console.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False)
+    # soft_wrap: one line per line of the message, however narrow the terminal (or cron's pipe).
+    err_console.print(
+        Text.assemble(("error:", "bold red"), " ", message), highlight=False, soft_wrap=True
+    )
     raise typer.Exit(int(code))
 
 
@@ -49,17 +52,6 @@ def existing_paths(paths: list[Path]) -> list[Path]:
     if missing:
         fail(f"no such file or directory: {', '.join(missing)}", ExitCode.BAD_INPUT)
     return paths
-
-
-def lazy(module: str, attr: str) -> Callable[..., object]:
-    """Import ``module.attr`` on first call, so `corpus --help` stays fast."""
-
-    def call(*args: object, **kwargs: object) -> object:
-        import importlib
-
-        return getattr(importlib.import_module(module), attr)(*args, **kwargs)
-
-    return call
 
 
 def is_interactive() -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -11,21 +10,26 @@ from corpus.commands._common import (
     console,
     err_console,
     existing_paths,
+    fail,
     stage_progress,
     user_errors,
 )
 from corpus.commands._options import (
+    DEFAULTS,
     Address,
     CacheDir,
     Executor,
     IncludeTests,
     MaxRepoShare,
+    Only,
+    Out,
     Private,
+    Push,
     RepoId,
     SourcesFile,
     Workers,
+    build_config,
 )
-from corpus.paths import DEFAULT_OUT
 
 
 def register(app: typer.Typer) -> None:
@@ -34,18 +38,14 @@ def register(app: typer.Typer) -> None:
 
 
 def build(
-    sources: SourcesFile = None,
+    sources_file: SourcesFile = None,
     cache_dir: CacheDir = None,
-    out: Path = typer.Option(
-        DEFAULT_OUT, "--out", "-o", help="Output dir: shards/, builds/, dataset/ (the one to ship)."
-    ),
-    only: list[str] = typer.Option(
-        [], "--only", help="Build only this repo (owner/name or name); repeatable."
-    ),
+    out: Out = DEFAULTS["out"],
+    only: Only = [],  # noqa: B006  (Typer reads the default; it is never mutated)
     workers: Workers = 0,
     executor: Executor = "local",
     address: Address = None,
-    push: bool = typer.Option(False, "--push", help="Publish the staged dataset to the Hub."),
+    push: Push = False,
     repo_id: RepoId = None,
     private: Private = False,
     force: bool = typer.Option(
@@ -55,54 +55,40 @@ def build(
     write_rejects: bool = typer.Option(
         False, "--write-rejects", help="Write every dropped record to <out>/rejects.parquet."
     ),
-    max_repo_share: MaxRepoShare = 0.4,
+    max_repo_share: MaxRepoShare = DEFAULTS["max_repo_share"],
 ) -> None:
     """Build the dataset; a rerun skips finished stages, a killed run resumes.
 
     Exit codes: 0 PASS, 1 a stage failed or falsification FAILed (nothing staged),
-    2 bad input, 3 falsification WARN (staged; pushed only with --force).
+    2 bad input, 3 falsification WARN (staged; pushed only with --force), 4 locked.
     """
-    if sources is not None:
-        existing_paths([sources])
+    options = dict(locals())  # exactly the parameters: every one is a BuildConfig field
+    if sources_file is not None:
+        existing_paths([sources_file])
     with user_errors():
-        from pipelines.build import BuildConfig
         from pipelines.build import build as run_build
 
-        config = BuildConfig(
-            out=out,
-            cache_dir=cache_dir,
-            sources_file=sources,
-            only=tuple(only),
-            workers=workers,
-            executor=executor,
-            address=address,
-            include_tests=include_tests,
-            max_repo_share=max_repo_share,
-            write_rejects=write_rejects,
-            push=push,
-            repo_id=repo_id,
-            private=private,
-            force=force,
-        )
         with stage_progress() as progress:
-            result = run_build(config, progress)
-        _print_summary(result)
-        for msg in result.messages:
-            err_console.print(f"[yellow]warning:[/] {msg}")
-        if result.exit_code:
-            raise typer.Exit(int(result.exit_code))
+            result = run_build(build_config(**options), progress)
+    print_build(result)
+    if result.exit_code:
+        fail(result.message, result.exit_code)
+    if result.message:
+        from rich.markup import escape
+
+        err_console.print(f"[yellow]warning:[/] {escape(result.message)}", soft_wrap=True)
 
 
-def _print_summary(result: Any) -> None:
+def print_build(result: Any) -> None:
+    """The per-repo table, filter counts, stage table and what was staged and pushed."""
+    from rich.markup import escape
     from rich.table import Table
 
     stats = result.stats
-    table = Table(title=f"corpus build → {result.dataset}", show_lines=False)
-    for col in ("repo", "files", "records", "documented", "train", "validation", "test"):
-        if col == "repo":
-            table.add_column(col, no_wrap=True, min_width=18)
-        else:
-            table.add_column(col, justify="right")
+    table = Table(title=f"corpus build → {result.out.root}", show_lines=False)
+    table.add_column("repo", no_wrap=True, min_width=18)
+    for col in ("files", "records", "documented", "train", "validation", "test"):
+        table.add_column(col, justify="right")
     per_repo = stats.get("splits", {}).get("per_repo", {})
     for repo, st in stats.get("repos", {}).items():
         sp = per_repo.get(repo, {})
@@ -112,26 +98,29 @@ def _print_summary(result: Any) -> None:
             *(str(sp.get(k, 0)) for k in ("train", "validation", "test")),
         )
     console.print(table)
-    filters = ", ".join(f"{k} {v}" for k, v in stats.get("filters", {}).items())
-    console.print(f"filters: {filters}")
+    console.print(f"filters: {', '.join(f'{k} {v}' for k, v in stats.get('filters', {}).items())}")
     stages = Table(title="stages")
     for col in ("stage", "seconds", "work"):
         stages.add_column(col)
-    timings = result.report.get("timings", {})
-    for name, info in result.report.get("stages", {}).items():
-        if "ran" in info and isinstance(info["ran"], list):
-            work = f"{len(info['ran'])} ran, {len(info['skipped'])} done before"
+    for name, info in result.stages.items():
+        if "units_ran" in info:
+            work = f"{len(info['units_ran'])} ran, {len(info['units_done'])} done before"
         else:
-            work = "ran" if info.get("ran") else "done before"
-        stages.add_row(name, f"{timings.get(name, 0.0):.2f}", work)
+            work = "ran" if info.get("ran") else info.get("refused", "done before")
+        stages.add_row(name, f"{info.get('seconds', 0.0):.2f}", work)
     console.print(stages)
+    for note in result.notes:
+        err_console.print(f"note: {escape(note)}", highlight=False)
+    where = result.dataset.root if result.dataset else "nothing (not staged)"
     console.print(
-        f"staged {stats.get('totals', {}).get('published', 0)} records in {result.dataset}; "
-        f"falsification {result.verdict} ({result.score}/100)"
+        f"staged {stats.get('totals', {}).get('published', 0) if result.dataset else 0} records "
+        f"in {where}; falsification {result.verdict} ({result.score}/100)",
+        markup=False,
     )
-    pushed = result.pushed
-    if pushed is not None:
+    if result.pushed is not None:
+        pushed = result.pushed
         what = "new commit" if pushed.changed else "unchanged, no new commit"
         console.print(
-            f"pushed: {pushed.url} (tag {pushed.tag}, commit {pushed.commit_sha[:12]}, {what})"
+            f"pushed: {pushed.url} (tag {pushed.tag}, commit {pushed.commit_sha[:12]}, {what})",
+            markup=False,
         )

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from corpus.commands._common import ExitCode, console, err_console, user_errors
-from corpus.paths import DEFAULT_DATASET
+from corpus.defaults import DEFAULT_DATASET
 
 VERDICT_EXIT = {"PASS": ExitCode.OK, "WARN": ExitCode.WARN, "FAIL": ExitCode.FAILURE}
 

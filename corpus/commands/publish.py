@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from corpus.commands._common import ExitCode, console, existing_paths, fail, user_errors
-from corpus.paths import DEFAULT_DATASET
+from corpus.defaults import DEFAULT_DATASET
 
 
 def register(app: typer.Typer) -> None:
@@ -44,12 +44,12 @@ def publish(
         fail("--repo-id ORG/NAME is required (or use --dry-run --out DIR)", ExitCode.BAD_INPUT)
     with user_errors():
         if dry_run:
-            from corpus.publish import stage_dataset
+            from pipelines.publish import stage_dataset
 
             staged = stage_dataset(dataset, out, force, repo_id=repo_id, tag=tag)
             console.print(f"staged and validated [bold]{staged}[/] (nothing uploaded)")
             return
-        from corpus.publish import publish_dataset
+        from pipelines.publish import publish_dataset
 
         result = publish_dataset(dataset, repo_id, private=private, tag=tag, force=force)
         if result.changed:

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from corpus.commands._common import ExitCode, existing_paths, fail
-from corpus.paths import DEFAULT_DATASET
+from corpus.defaults import DEFAULT_DATASET
 
 
 def register(app: typer.Typer) -> None:

@@ -11,7 +11,8 @@ from typing import Any
 
 from corpus.commands._common import console, stage_progress
 from corpus.extract.tree import Job, repo_stats, run_jobs, rust_files, versions
-from corpus.store import RECORDS_FILE, STATS_FILE, write_json, write_parquet
+from corpus.layout import RECORDS_FILE, STATS_FILE
+from corpus.store import write_json, write_parquet
 
 _GITHUB_RE = re.compile(r"github\.com[:/]+([\w.-]+)/([\w.-]+?)(?:\.git)?/?$")
 UNKNOWN_REPO = "local/unknown"

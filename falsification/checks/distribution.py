@@ -8,11 +8,11 @@ import math
 import re
 from collections import Counter, defaultdict
 
+from corpus.defaults import MAX_REPO_SHARE
 from falsification.context import SuiteContext
 from falsification.registry import Outcome, check, outcome
 
 MIN_REPOS = 5
-MAX_REPO_SHARE = 0.40
 TARGET = {"train": 0.80, "validation": 0.10, "test": 0.10}
 TOLERANCE = 0.02
 NEAR_DUP_JACCARD = 0.7
@@ -70,7 +70,7 @@ def _norm(text: str) -> str:
     return " ".join(text.split())
 
 
-def _cross_split(groups: dict, min_size: int = 2) -> list[list[dict]]:
+def _cross_split(groups: dict) -> list[list[dict]]:
     return [g for g in groups.values() if len({r["split"] for r in g}) > 1]
 
 

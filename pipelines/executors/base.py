@@ -1,10 +1,11 @@
 """The executor interface, units of work and their completion markers.
 
-A unit is a picklable payload plus a completion marker (a small file whose content names the
-unit's inputs). The function runs on a worker, writes its outputs atomically and then, last,
-the marker — on the worker, so a finished unit stays finished even if the driver dies. A unit
-counts as done only when its marker exists *with the same content*: change an input (a pin, the
-extractor version) and the unit runs again.
+A unit is a picklable payload plus a completion marker (``corpus.layout``: the unit's inputs
+and the sha256 and size of each output file). The function runs on a worker, writes its outputs
+atomically and then, last, the marker — on the worker, so a finished unit stays finished even
+if the driver dies. A unit counts as done only when its marker records the same inputs *and*
+its outputs still match their checksums: change an input (a pin, the extractor version), or
+truncate a shard, and the unit runs again (``RunSummary.redone`` says why).
 """
 
 from __future__ import annotations
@@ -17,24 +18,31 @@ from pathlib import Path
 from typing import Any
 
 from corpus.errors import CorpusError
-from corpus.store import write_bytes_atomic
+from corpus.layout import check_marker, write_marker
 
 
 @dataclass(frozen=True)
 class Unit:
-    """One unit of work: a stable ``key``, its ``payload`` and its completion ``marker``."""
+    """One unit of work: a stable ``key``, its ``payload``, its completion ``marker``, the
+    ``inputs`` the marker must record and the ``outputs`` it vouches for."""
 
     key: str
     payload: Any
     marker: Path
-    marker_text: str
+    inputs: dict[str, Any]
+    outputs: tuple[Path, ...] = ()
+
+    def not_done(self) -> str | None:
+        """None when finished; else why not (``"missing"``: never run)."""
+        return check_marker(self.marker, self.inputs, self.marker.parent)
 
     def is_done(self) -> bool:
-        """True when the marker exists and records the same inputs."""
-        try:
-            return self.marker.read_text(encoding="utf-8") == self.marker_text
-        except OSError:
-            return False
+        """True when the marker records these inputs and every output is intact."""
+        return self.not_done() is None
+
+    def finish(self) -> None:
+        """Write the marker (after every output is written)."""
+        write_marker(self.marker, self.inputs, self.outputs, self.marker.parent)
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,8 @@ class RunSummary:
 
     ran: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    #: key -> why a unit with a marker was run again (changed inputs, a damaged output).
+    redone: dict[str, str] = field(default_factory=dict)
     results: dict[str, Any] = field(default_factory=dict)
     unit_seconds: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
@@ -75,7 +85,7 @@ def run_marked(fn: Callable[[Any], Any], unit: Unit) -> UnitOutcome:
         return UnitOutcome(unit.key, False, 0.0)
     start = time.perf_counter()
     result = fn(unit.payload)
-    write_bytes_atomic(unit.marker, unit.marker_text.encode("utf-8"))
+    unit.finish()
     return UnitOutcome(unit.key, True, time.perf_counter() - start, result)
 
 
@@ -124,10 +134,13 @@ def run_units(
     summary = RunSummary()
     todo = []
     for u in units:
-        if u.is_done():
+        why = u.not_done()
+        if why is None:
             summary.skipped.append(u.key)
-        else:
-            todo.append(u)
+            continue
+        if why != "missing":
+            summary.redone[u.key] = why
+        todo.append(u)
     if todo:
         for out in executor.map_units(fn, todo, on_done):
             (summary.ran if out.ran else summary.skipped).append(out.key)

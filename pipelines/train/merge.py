@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 from corpus.errors import BadInputError
+from corpus.store import swap_dir
 
 DTYPES = ("bfloat16", "float16", "float32")
 
@@ -52,17 +52,16 @@ def merge_adapter(
         raise BadInputError(f"--dtype {dtype}: choose one of {', '.join(DTYPES)}")
     peft_model = load_adapter_model(adapter, model=model, dtype=dtype, device=device)
     merged = peft_model.merge_and_unload()
-    out = Path(out)
-    tmp = out.with_name(f".{out.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    merged.save_pretrained(str(tmp), safe_serialization=True)
     tok_src = (
         adapter
         if (Path(adapter) / "tokenizer_config.json").exists()
         else (model or adapter_base(adapter))
     )
-    load_tokenizer(str(tok_src)).save_pretrained(str(tmp))
-    if out.exists():
-        shutil.rmtree(out)
-    tmp.rename(out)
-    return out
+    tokenizer = load_tokenizer(str(tok_src))
+
+    def fill(tmp: Path) -> None:
+        merged.save_pretrained(str(tmp), safe_serialization=True)
+        tokenizer.save_pretrained(str(tmp))
+
+    swap_dir(Path(out), fill)
+    return Path(out)

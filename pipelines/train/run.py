@@ -9,9 +9,7 @@ here. Tokenisation is ours (``data.py``), so what carries loss is decided and te
 from __future__ import annotations
 
 import json
-import os
 import resource
-import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -113,17 +111,14 @@ def last_checkpoint(output_dir: Path) -> Path | None:
 
 def _save_adapter_atomic(model: Any, tokenizer: Any, cfg: TrainConfig, dest: Path) -> None:
     """adapter_model.safetensors + adapter_config.json (+ tokenizer, recipe), swapped in whole."""
-    tmp = dest.with_name(f".{dest.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(str(tmp), safe_serialization=True)
-    tokenizer.save_pretrained(str(tmp))
-    save_config(cfg, tmp / CONFIG_FILE)
-    old = dest.with_name(f".{dest.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if dest.exists():
-        os.replace(dest, old)
-    os.replace(tmp, dest)
-    shutil.rmtree(old, ignore_errors=True)
+    from corpus.store import swap_dir
+
+    def fill(tmp: Path) -> None:
+        model.save_pretrained(str(tmp), safe_serialization=True)
+        tokenizer.save_pretrained(str(tmp))
+        save_config(cfg, tmp / CONFIG_FILE)
+
+    swap_dir(dest, fill)
 
 
 def make_trainer(cfg: TrainConfig, *, progress: bool = False, extra_callbacks: list | None = None):

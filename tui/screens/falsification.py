@@ -13,7 +13,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.data import Check, Corpus
+from falsification.report import CheckResult
+from tui.data import Corpus
 from tui.widgets.header import CorpusHeader
 
 _MAX_LISTED = 500  # offending records listed per check; the records screen filter shows all
@@ -64,8 +65,8 @@ class FalsificationScreen(Screen):
             return
         cats = self.query_one("#categories", DataTable)
         cats.add_columns("Category", "Score", "")
-        for name, (score, maximum) in report.categories.items():
-            cats.add_row(name, f"{score}/{maximum}", _bar(score, maximum))
+        for name, sums in report.categories.items():
+            cats.add_row(name, f"{sums['score']}/{sums['max']}", _bar(sums["score"], sums["max"]))
         total = Text(f"{report.score}/{report.max_score} {report.verdict}", style="bold")
         cats.add_row(Text("total", style="bold"), total, Text(""))
         checks = self.query_one("#checks", DataTable)
@@ -85,7 +86,7 @@ class FalsificationScreen(Screen):
         if ordered:
             self._show_check(ordered[0])
 
-    def _selected_check(self) -> Check | None:
+    def _selected_check(self) -> CheckResult | None:
         corpus: Corpus | None = getattr(self.app, "corpus", None)
         table = self.query_one("#checks", DataTable)
         if corpus is None or corpus.falsification is None or table.row_count == 0:
@@ -93,7 +94,7 @@ class FalsificationScreen(Screen):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return corpus.falsification.check(str(key))
 
-    def _show_check(self, check: Check) -> None:
+    def _show_check(self, check: CheckResult) -> None:
         corpus: Corpus = self.app.corpus  # type: ignore[attr-defined]
         detail = Text()
         detail.append(check.id, style="bold")

@@ -28,9 +28,8 @@ def header_text(corpus: Corpus | None, screen_name: str) -> Text:
         text.append(" · not falsified")
     else:
         style = {"PASS": "bold green", "WARN": "bold yellow"}.get(report.verdict, "bold red")
-        score = "?" if report.score is None else str(report.score)
         text.append(" · score ")
-        text.append(f"{score}/{report.max_score} {report.verdict}", style=style)
+        text.append(f"{report.score}/{report.max_score} {report.verdict}", style=style)
     return text
 
 

@@ -16,11 +16,11 @@ import yaml
 
 from corpus import __version__
 from corpus.errors import BadInputError
+from corpus.layout import DATA_DIR, DatasetLayout, split_of_file_name
 from corpus.schema import ALL_FIELDS, SPLITS
-from corpus.store import DATA_DIR, FALSIFICATION_FILE, read_json, read_stats
+from corpus.store import read_stats
+from falsification.report import Report, read_report
 
-SOURCES_LOCK = "sources.lock"
-CARD_FILE = "README.md"
 PLACEHOLDER_REPO_ID = "ORG/NAME"
 
 #: SPDX licence id -> Hub licence id. An id not listed here makes the card ``license: other``.
@@ -87,7 +87,7 @@ class CardFacts:
     repos: list[RepoFacts]
     licenses: list[str]  # SPDX expressions of the rows actually included
     stats: dict[str, Any]
-    falsification: dict[str, Any] | None
+    falsification: Report | None
     flags: dict[str, int] = field(default_factory=dict)  # boolean column -> rows where true
     with_doc: int = 0
 
@@ -133,44 +133,34 @@ def size_category(n: int) -> str:
     return "n>1T"
 
 
-def split_of(parquet_name: str) -> str:
-    """``train-00000-of-00001.parquet`` -> ``train``; BadInputError for other names."""
-    m = re.fullmatch(r"([a-z]+)-\d{5}-of-\d{5}\.parquet", parquet_name)
-    if not m or m.group(1) not in SPLITS:
-        raise BadInputError(
-            f"{DATA_DIR}/{parquet_name}: expected <split>-NNNNN-of-NNNNN.parquet with split in "
-            f"{', '.join(SPLITS)}"
-        )
-    return m.group(1)
-
-
-def collect_facts(dataset: Path) -> CardFacts:
-    """Read the counts, pins and reports the card states from a dataset folder."""
+def _split_rows(dataset: Path) -> tuple[dict[str, list[str]], Any]:
+    """(split -> its data files, the rows the card counts) of a dataset folder."""
     import polars as pl
 
-    from corpus.sources import load_sources
     from corpus.store import dataset_parquet_files, read_parquet
 
-    dataset = Path(dataset)
     files = dataset_parquet_files(dataset)
     if any(f.parent != dataset / DATA_DIR for f in files):
         raise BadInputError(f"{dataset}: not a dataset folder (expected {DATA_DIR}/*.parquet)")
-    lock = dataset / SOURCES_LOCK
-    if not lock.is_file():
-        raise BadInputError(f"{lock}: missing; it holds the pins of this build (run corpus build)")
-    sources = load_sources(lock)
-
     split_files: dict[str, list[str]] = {}
     frames = []
     for f in files:
-        split = split_of(f.name)
+        split = split_of_file_name(f.name, SPLITS)
+        if split is None:
+            raise BadInputError(
+                f"{DATA_DIR}/{f.name}: expected <split>-NNNNN-of-NNNNN.parquet with split in "
+                f"{', '.join(SPLITS)}"
+            )
         split_files.setdefault(split, []).append(f"{DATA_DIR}/{f.name}")
         df = read_parquet(f)
         if df.height and set(df["split"].unique().to_list()) != {split}:
             raise BadInputError(f"{f}: holds rows whose split column is not {split!r}")
         frames.append(df.select(["repo", "commit", "license", "split", "doc", *_FLAG_COLUMNS]))
-    rows = pl.concat(frames) if frames else pl.DataFrame()
+    return split_files, (pl.concat(frames) if frames else pl.DataFrame())
 
+
+def _check_pins(dataset: Path, rows: Any, sources: list[Any]) -> None:
+    """Every row's repository is pinned in sources.lock, at the commit the row was read at."""
     pins = {s.repo: s for s in sources}
     unknown = sorted(set(rows["repo"].unique().to_list()) - set(pins))
     if unknown:
@@ -182,6 +172,18 @@ def collect_facts(dataset: Path) -> CardFacts:
                 f"{pins[repo].commit}; rebuild the dataset"
             )
 
+
+def collect_facts(dataset: Path) -> CardFacts:
+    """Read the counts, pins and reports the card states from a dataset folder."""
+    from corpus.sources import load_sources
+
+    dataset = Path(dataset)
+    split_files, rows = _split_rows(dataset)
+    lock = DatasetLayout(dataset).sources_lock
+    if not lock.is_file():
+        raise BadInputError(f"{lock}: missing; it holds the pins of this build (run corpus build)")
+    sources = load_sources(lock)
+    _check_pins(dataset, rows, sources)
     stats = read_stats(dataset)
     stat_repos = stats.get("repos", {})
     counts = rows.group_by(["repo", "split"]).len()
@@ -199,24 +201,16 @@ def collect_facts(dataset: Path) -> CardFacts:
         )
         for s in sources
     ]
-    fals_path = dataset / FALSIFICATION_FILE
     return CardFacts(
         split_rows={sp: int((rows["split"] == sp).sum()) for sp in SPLITS if sp in split_files},
         split_files={sp: sorted(v) for sp, v in split_files.items()},
         repos=repos,
         licenses=sorted(set(rows["license"].unique().to_list())),
         stats=stats,
-        falsification=read_json(fals_path) if fals_path.is_file() else None,
+        falsification=read_report(dataset),
         flags={c: int(rows[c].sum()) for c in _FLAG_COLUMNS},
         with_doc=int(rows["doc"].is_not_null().sum()),
     )
-
-
-def verdict_of(falsification: dict[str, Any] | None) -> str:
-    """The falsification verdict, ``MISSING`` when the build was never falsified."""
-    if falsification is None:
-        return "MISSING"
-    return str(falsification.get("verdict") or "MISSING")
 
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -289,13 +283,13 @@ def render_card(
 
 
 def _banner(facts: CardFacts) -> str:
-    fals = facts.falsification or {}
-    verdict = verdict_of(facts.falsification)
-    score = (
-        f"score {fals.get('score')}/{fals.get('max_score', 100)}"
-        if "score" in fals
-        else "no falsification report"
-    )
+    fals = facts.falsification
+    if fals is None:
+        verdict, score = "MISSING", "no falsification report"
+    else:
+        verdict, score = fals.verdict, f"score {fals.score}/{fals.max_score}"
+        if fals.problems():
+            score += "; the report is incomplete or inconsistent"
     return (
         f"> [!WARNING]\n> **This build did not pass falsification** (verdict {verdict}, {score}). "
         "It was published with `--force`; read the falsification section before using it."
@@ -395,25 +389,22 @@ def _falsification_section(facts: CardFacts) -> str:
     fals = facts.falsification
     if fals is None:
         return "## Falsification\n\nThis build has no falsification report."
-    cats = fals.get("categories", {})
-    rows = [[c, f"{v.get('score', 'n/a')} / {v.get('max', 'n/a')}"] for c, v in cats.items()]
-    failed = [c for c in fals.get("checks", []) if not c.get("passed", True)]
+    rows = [[c, f"{v['score']} / {v['max']}"] for c, v in fals.categories.items()]
     lines = [
         "## Falsification",
         "",
         f"Before publishing, the build is attacked by a suite of checks, each a hypothesis that "
-        f"could prove the data wrong. Score **{fals.get('score', 'n/a')} / "
-        f"{fals.get('max_score', 100)}**, verdict **{verdict_of(fals)}**"
-        + (f", over {_plural(len(fals['checks']), 'check')}." if fals.get("checks") else "."),
+        f"could prove the data wrong. Score **{fals.score} / {fals.max_score}**, verdict "
+        f"**{fals.verdict}**"
+        + (f", over {_plural(len(fals.checks), 'check')}." if fals.checks else "."),
         "",
         _table(["category", "points"], rows) if rows else "",
     ]
-    if failed:
+    if fals.failed:
         lines += ["", "Checks that failed:", ""]
         lines += [
-            f"- `{c.get('id')}` ({c.get('awarded', 0)}/{c.get('points', '?')} points, "
-            f"{c.get('severity', 'normal')}): {_cell(str(c.get('evidence', '')))[:300]}"
-            for c in failed
+            f"- `{c.id}` ({c.awarded}/{c.points} points, {c.severity}): {_cell(c.evidence)[:300]}"
+            for c in fals.failed
         ]
     lines += ["", "The full report is `falsification.json` in this repository."]
     return "\n".join(lines)

@@ -6,9 +6,11 @@ Layout of a staged folder (and of the Hub repo)::
     README.md           the dataset card
     falsification.json  stats.json  sources.lock
 
-Staging happens in a temporary folder beside ``out_dir`` and is renamed into place only after
-the card validated and ``datasets.load_dataset`` read the folder back with the right split
-sizes, so a failed stage never leaves a half-written folder.
+Staging is two steps: :func:`prepare` copies the data and reports and proves the folder loads
+with ``datasets.load_dataset`` (the slow part, done once per publish), and :func:`write_card`
+renders and validates the card for a given tag (cheap, redone when the tag changes).
+:func:`stage_dataset` does both in a temporary folder beside ``out_dir`` and renames it into
+place only when both succeeded, so a failed stage never leaves a half-written folder.
 """
 
 from __future__ import annotations
@@ -16,29 +18,26 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from corpus.errors import BadInputError, CorpusError
-from corpus.publish.card import (
+from corpus.errors import BadInputError
+from corpus.layout import (
     CARD_FILE,
-    PLACEHOLDER_REPO_ID,
-    SOURCES_LOCK,
-    collect_facts,
-    render_card,
-    verdict_of,
-)
-from corpus.publish.validate import check_card, check_loads
-from corpus.store import (
     DATA_DIR,
-    FALSIFICATION_FILE,
+    FALSIFICATION_JSON,
+    SOURCES_LOCK,
     STATS_FILE,
-    read_json_object,
-    write_bytes_atomic,
+    DatasetLayout,
 )
+from corpus.store import write_bytes_atomic
+from falsification.report import gate, read_report
+from pipelines.publish.card import PLACEHOLDER_REPO_ID, CardFacts, collect_facts, render_card
+from pipelines.publish.validate import check_card, check_loads
 
 #: Top-level names publish manages in a Hub repo; anything else there is left alone.
-MANAGED_FILES = (CARD_FILE, FALSIFICATION_FILE, STATS_FILE, SOURCES_LOCK)
+MANAGED_FILES = (CARD_FILE, FALSIFICATION_JSON, STATS_FILE, SOURCES_LOCK)
 SHORT_HASH_LEN = 12
 
 
@@ -53,7 +52,7 @@ def content_hash(dataset: Path) -> str:
     Card, reports and pins are left out: the hash names a set of rows, so rebuilding the same
     rows gives the same hash and the rebuild can tell "nothing to publish".
     """
-    files = sorted((Path(dataset) / DATA_DIR).glob("*.parquet"))
+    files = DatasetLayout(Path(dataset)).parquet_files()
     if not files:
         raise BadInputError(f"{dataset}: no {DATA_DIR}/*.parquet to hash")
     h = hashlib.sha256()
@@ -68,30 +67,9 @@ def build_tag(chash: str, day: date | None = None) -> str:
     return f"v{day.year:04d}.{day.month:02d}.{day.day:02d}-{chash[:SHORT_HASH_LEN]}"
 
 
-def falsification_verdict(dataset: Path) -> tuple[str, str]:
-    """(verdict, human description) of a dataset's falsification.json; MISSING if absent."""
-    path = Path(dataset) / FALSIFICATION_FILE
-    if not path.is_file():
-        return "MISSING", "no falsification.json (run `corpus falsify` first)"
-    report = read_json_object(path)
-    verdict = verdict_of(report)
-    return (
-        verdict,
-        f"verdict {verdict}, score {report.get('score', '?')}/{report.get('max_score', 100)}",
-    )
-
-
 def require_pass(dataset: Path, force: bool) -> bool:
-    """Refuse a build whose falsification did not PASS unless ``force``; True when forced."""
-    verdict, described = falsification_verdict(dataset)
-    if verdict == "PASS":
-        return False
-    if not force:
-        raise CorpusError(
-            f"{dataset}: falsification did not pass ({described}); refusing to publish. "
-            "Fix the corpus, or pass --force to publish it with a warning on the card."
-        )
-    return True
+    """The publish gate on a dataset folder (see ``falsification.report.gate``)."""
+    return gate(read_report(dataset), force, str(dataset))
 
 
 def _check_out_dir(out_dir: Path) -> None:
@@ -108,6 +86,44 @@ def _check_out_dir(out_dir: Path) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Staged:
+    """A dataset copied for upload, its card not yet written."""
+
+    folder: Path
+    facts: CardFacts
+    forced: bool
+
+
+def prepare(dataset: Path, folder: Path, force: bool, *, check_load: bool = True) -> Staged:
+    """Gate ``dataset``, copy its data and reports into the new folder ``folder``, check the
+    copy loads with ``datasets`` with the right split sizes."""
+    dataset = Path(dataset)
+    if not dataset.is_dir():
+        raise BadInputError(f"{dataset}: no such dataset folder")
+    forced = require_pass(dataset, force)
+    facts = collect_facts(dataset)
+    (folder / DATA_DIR).mkdir(parents=True)
+    for files in facts.split_files.values():
+        for rel in files:
+            shutil.copyfile(dataset / rel, folder / rel)
+    for name in (FALSIFICATION_JSON, STATS_FILE, SOURCES_LOCK):
+        if (dataset / name).is_file():
+            shutil.copyfile(dataset / name, folder / name)
+    if check_load:
+        check_loads(folder, facts.split_rows)
+    return Staged(folder, facts, forced)
+
+
+def write_card(staged: Staged, *, repo_id: str | None, tag: str) -> None:
+    """Render the card for ``tag`` into the staged folder, validated as the Hub would."""
+    card = render_card(
+        staged.facts, repo_id=repo_id or PLACEHOLDER_REPO_ID, tag=tag, forced=staged.forced
+    )
+    check_card(card, staged.folder)
+    write_bytes_atomic(staged.folder / CARD_FILE, card.encode("utf-8"))
+
+
 def stage_dataset(
     dataset: Path,
     out_dir: Path,
@@ -122,33 +138,16 @@ def stage_dataset(
     Refuses a build whose falsification did not PASS unless ``force`` (the card then opens
     with a warning). ``tag`` defaults to today's build tag; ``repo_id`` only appears on the card.
     """
-    dataset, out_dir = Path(dataset), Path(out_dir)
-    if not dataset.is_dir():
-        raise BadInputError(f"{dataset}: no such dataset folder")
-    forced = require_pass(dataset, force)
+    out_dir = Path(out_dir)
     _check_out_dir(out_dir)
-    facts = collect_facts(dataset)
-    tag = tag or build_tag(content_hash(dataset))
-    card = render_card(facts, repo_id=repo_id or PLACEHOLDER_REPO_ID, tag=tag, forced=forced)
-
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
-        (tmp / DATA_DIR).mkdir()
-        for files in facts.split_files.values():
-            for rel in files:
-                shutil.copyfile(dataset / rel, tmp / rel)
-        for name in (FALSIFICATION_FILE, STATS_FILE, SOURCES_LOCK):
-            if (dataset / name).is_file():
-                shutil.copyfile(dataset / name, tmp / name)
-        write_bytes_atomic(tmp / CARD_FILE, card.encode("utf-8"))
-        check_card(card, tmp)
-        if check_load:
-            check_loads(tmp, facts.split_rows)
+        staged = prepare(dataset, tmp / "stage", force, check_load=check_load)
+        write_card(staged, repo_id=repo_id, tag=tag or build_tag(content_hash(dataset)))
         if out_dir.exists():
             shutil.rmtree(out_dir)
-        tmp.rename(out_dir)
+        staged.folder.rename(out_dir)
     finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+        shutil.rmtree(tmp, ignore_errors=True)
     return out_dir

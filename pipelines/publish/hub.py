@@ -23,13 +23,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from corpus.errors import BadInputError, CorpusError, ExitCode
-from corpus.publish.stage import (
+from pipelines.publish.stage import (
     SHORT_HASH_LEN,
+    Staged,
     build_tag,
     content_hash,
     is_managed,
+    prepare,
     require_pass,
-    stage_dataset,
+    write_card,
 )
 
 if TYPE_CHECKING:
@@ -265,6 +267,41 @@ def _fresh_tag(chash: str, day: date, taken: dict[str, str]) -> str:
 # --- public API --------------------------------------------------------------------------------
 
 
+def _check_args(repo_id: str, tag: str | None) -> None:
+    _check_repo_id(repo_id)
+    if tag is not None and (not _USER_TAG_RE.match(tag) or ".." in tag):
+        raise BadInputError(f"--tag {tag!r}: use letters, digits, '.', '_' and '-'")
+
+
+def _choose_tag(
+    staged: Staged, remote: _Remote, chash: str, day: date, tag: str | None, repo_id: str
+) -> tuple[str, bool]:
+    """(the build's tag, whether the Hub already holds exactly this build under it).
+
+    Writes the card for the chosen tag into ``staged``. The head's own build tag is reused when
+    the whole build (rows, reports, card) is unchanged; same rows with a new card or report get
+    a fresh tag; ``--tag`` names it explicitly and may not move an existing tag.
+    """
+    if tag is not None and tag in remote.tags and remote.tags[tag] != remote.head:
+        raise CorpusError(f"tag {tag} already exists on {repo_id}; choose another --tag")
+    reused = tag or _head_build_tag(remote, chash[:SHORT_HASH_LEN])
+    name = reused or _fresh_tag(chash, day, remote.tags)
+    write_card(staged, repo_id=repo_id, tag=name)
+    if _unchanged(_local_files(staged.folder), remote):
+        return name, True
+    if tag is not None and tag in remote.tags:
+        # The tag names the head's build, and these rows differ: committing would leave main
+        # on an untagged commit that no rerun could tag.
+        raise CorpusError(
+            f"tag {tag} already names another build on {repo_id}; choose another --tag"
+        )
+    if reused and tag is None:
+        # Same rows as the head's build, but the card or reports changed: a new tag.
+        name = _fresh_tag(chash, day, remote.tags)
+        write_card(staged, repo_id=repo_id, tag=name)
+    return name, False
+
+
 def publish_dataset(
     dataset: Path,
     repo_id: str,
@@ -283,12 +320,8 @@ def publish_dataset(
     Raises CorpusError with an actionable message on refusal (falsification not PASS and no
     ``force``), bad token (401), no permission (403), a concurrent publish (412), Hub errors.
     """
-    from huggingface_hub import CommitOperationAdd, CommitOperationDelete
-
     dataset = Path(dataset)
-    _check_repo_id(repo_id)
-    if tag is not None and (not _USER_TAG_RE.match(tag) or ".." in tag):
-        raise BadInputError(f"--tag {tag!r}: use letters, digits, '.', '_' and '-'")
+    _check_args(repo_id, tag)
     require_pass(dataset, force)  # refuse before any network traffic
     chash = content_hash(dataset)
     day = today or datetime.now(UTC).date()
@@ -297,52 +330,45 @@ def publish_dataset(
         raise BadInputError(
             "no Hugging Face token: set HF_TOKEN (write access) or run `hf auth login`"
         )
-
-    with tempfile.TemporaryDirectory(prefix="corpus-precheck-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="corpus-publish-") as tmp:
         # Everything that can fail locally (card, validation, load_dataset) fails here, before
         # the Hub is touched: no repo is created for a build that could not be published.
-        stage_dataset(
-            dataset, Path(tmp) / "stage", force, repo_id=repo_id, tag=_fresh_tag(chash, day, {})
-        )
+        staged = prepare(dataset, Path(tmp) / "stage", force)
+        write_card(staged, repo_id=repo_id, tag=_fresh_tag(chash, day, {}))
+        return _publish_staged(api, staged, repo_id, chash, day, tag, private, endpoint, secret)
+
+
+def _publish_staged(
+    api: HfApi,
+    staged: Staged,
+    repo_id: str,
+    chash: str,
+    day: date,
+    tag: str | None,
+    private: bool,
+    endpoint: str,
+    secret: str | None,
+) -> PublishResult:
+    """Create the repo if needed, commit the staged build unless the Hub holds it, tag it."""
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete
+
     with _hub_errors("checking the repo", repo_id, endpoint, secret):
         existed = api.repo_exists(repo_id, repo_type="dataset")
     with _hub_errors("creating the repo", repo_id, endpoint, secret):
         if not existed:
             api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-    committed = False
-    initial_head: str | None = None
+    remote = _Remote(None, {}, {})
     try:
-        with (
-            _hub_errors("publishing", repo_id, endpoint, secret),
-            tempfile.TemporaryDirectory(prefix="corpus-publish-") as tmp,
-        ):
+        with _hub_errors("publishing", repo_id, endpoint, secret):
             remote = _remote_state(api, repo_id)
-            initial_head = remote.head
-            if tag is not None and tag in remote.tags and remote.tags[tag] != remote.head:
-                raise CorpusError(f"tag {tag} already exists on {repo_id}; choose another --tag")
-            reused = tag or _head_build_tag(remote, chash[:SHORT_HASH_LEN])
-            name = reused or _fresh_tag(chash, day, remote.tags)
-            staged = stage_dataset(dataset, Path(tmp) / "stage", force, repo_id=repo_id, tag=name)
-            local = _local_files(staged)
-            if _unchanged(local, remote):
+            name, unchanged = _choose_tag(staged, remote, chash, day, tag, repo_id)
+            if unchanged:
                 assert remote.head is not None
                 if name not in remote.tags:  # an earlier run committed but could not tag
                     _create_tag(api, repo_id, name, remote.head, endpoint, secret)
                 return PublishResult(remote.head, name, False, _url(endpoint, repo_id, name))
-            if tag is not None and tag in remote.tags:
-                # The tag names the head's build, and these rows differ: committing would leave
-                # main on an untagged commit that no rerun could tag.
-                raise CorpusError(
-                    f"tag {tag} already names another build on {repo_id}; choose another --tag"
-                )
-            if reused and tag is None:
-                # Same rows as the head's build, but the card or reports changed: new tag.
-                name = _fresh_tag(chash, day, remote.tags)
-                staged = stage_dataset(
-                    dataset, Path(tmp) / "stage", force, repo_id=repo_id, tag=name
-                )
-                local = _local_files(staged)
-            ops: list[Any] = [CommitOperationAdd(p, str(staged / p)) for p in local]
+            local = _local_files(staged.folder)
+            ops: list[Any] = [CommitOperationAdd(p, str(staged.folder / p)) for p in local]
             ops += [CommitOperationDelete(p) for p in remote.files if p not in local]
             info = api.create_commit(
                 repo_id,
@@ -352,10 +378,9 @@ def publish_dataset(
                 repo_type="dataset",
                 parent_commit=remote.head,
             )
-            committed = True
     except CorpusError:
-        if not existed and not committed:
-            _drop_new_repo(api, repo_id, initial_head)
+        if not existed:
+            _drop_new_repo(api, repo_id, remote.head)
         raise
     _create_tag(api, repo_id, name, info.oid, endpoint, secret)
     return PublishResult(info.oid, name, True, _url(endpoint, repo_id, name))

@@ -4,9 +4,11 @@
 - ``publish_dataset(dataset, repo_id, ...) -> PublishResult``: one commit + one tag per build.
 - ``latest_build_tag(repo_id)``, ``content_hash(dataset)``, ``needs_publish(dataset, repo_id)``:
   what the scheduled rebuild needs to decide whether to publish.
+
+The gate (``require_pass``) is the falsification report model's (``falsification.report.gate``).
 """
 
-from corpus.publish.hub import (
+from pipelines.publish.hub import (
     BuildTag,
     PublishResult,
     latest_build_tag,
@@ -14,17 +16,17 @@ from corpus.publish.hub import (
     parse_build_tag,
     publish_dataset,
 )
-from corpus.publish.stage import build_tag, content_hash, falsification_verdict, stage_dataset
+from pipelines.publish.stage import build_tag, content_hash, require_pass, stage_dataset
 
 __all__ = [
     "BuildTag",
     "PublishResult",
     "build_tag",
     "content_hash",
-    "falsification_verdict",
     "latest_build_tag",
     "needs_publish",
     "parse_build_tag",
     "publish_dataset",
+    "require_pass",
     "stage_dataset",
 ]

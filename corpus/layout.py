@@ -1,0 +1,308 @@
+"""Every file and folder name the project writes, defined once, and the markers that vouch for them.
+
+Three layouts:
+
+- a **dataset folder** (what `corpus build` stages and `corpus publish` uploads)::
+
+      data/{train,validation,test}-00000-of-00001.parquet
+      stats.json  falsification.json  falsification.md  sources.lock  [README.md]  [.build_key]
+
+- an **extract folder** (`corpus extract`): ``records.parquet`` and ``stats.json``;
+- an **output folder** (``--out`` of `corpus build` and `corpus rebuild`, the same layout)::
+
+      shards/<owner>+<name>/<commit>-<extractor>.{parquet,stats.json,done}   one per repository
+      builds/<key>/{dataset/, rejects.parquet, .done}                          one per candidate
+      dataset/            the staged build (the last good one, for a rebuild)
+      run/sources.toml    the pins the last run built
+      history.jsonl       one record per build or rebuild
+      build_config.json  build_report.json  [rejects.parquet]
+      .corpus.lock        one writer at a time
+      .running.json       left by a run that has not finished (a killed run is noted by the next)
+
+A **marker** is a small JSON file written last, after the files it vouches for: it records the
+inputs that produced them and the sha256 and size of each file. A unit, candidate or staged
+folder counts as done only when its marker's inputs are the ones asked for *and* every file
+still has its recorded size and hash; anything else is redone, and :func:`check_marker` says why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# --- a dataset folder ------------------------------------------------------------------------
+DATA_DIR = "data"
+STATS_FILE = "stats.json"
+FALSIFICATION_JSON = "falsification.json"
+FALSIFICATION_MD = "falsification.md"
+SOURCES_LOCK = "sources.lock"
+CARD_FILE = "README.md"
+BUILD_KEY_FILE = ".build_key"
+
+# --- an extract folder -----------------------------------------------------------------------
+RECORDS_FILE = "records.parquet"
+
+# --- an output folder ------------------------------------------------------------------------
+OUT_LOCK = ".corpus.lock"
+RUNNING_FILE = ".running.json"
+SHARDS_DIR = "shards"
+BUILDS_DIR = "builds"
+DATASET_DIR = "dataset"
+HISTORY_FILE = "history.jsonl"
+BUILD_CONFIG_FILE = "build_config.json"
+BUILD_REPORT_FILE = "build_report.json"
+REJECTS_FILE = "rejects.parquet"
+RUN_SOURCES = "run/sources.toml"
+MARKER_FILE = ".done"
+
+_SPLIT_FILE = re.compile(r"([a-z]+)-(\d{5})-of-(\d{5})\.parquet")
+
+
+def split_file_name(split: str) -> str:
+    """``train`` -> ``train-00000-of-00001.parquet`` (one file per split)."""
+    return f"{split}-00000-of-00001.parquet"
+
+
+def split_of_file_name(name: str, splits: tuple[str, ...]) -> str | None:
+    """``train-00000-of-00001.parquet`` -> ``train``; None for any other name."""
+    m = _SPLIT_FILE.fullmatch(name)
+    return m.group(1) if m and m.group(1) in splits else None
+
+
+@dataclass(frozen=True)
+class DatasetLayout:
+    """The files of one dataset folder."""
+
+    root: Path
+
+    @property
+    def data_dir(self) -> Path:
+        """``data/``: one parquet file per split."""
+        return self.root / DATA_DIR
+
+    def split_file(self, split: str) -> Path:
+        """The parquet file of ``split``."""
+        return self.data_dir / split_file_name(split)
+
+    def parquet_files(self) -> list[Path]:
+        """Every ``data/*.parquet``, in name order."""
+        return sorted(self.data_dir.glob("*.parquet"))
+
+    @property
+    def stats(self) -> Path:
+        """``stats.json``: counts, drops, filters, splits."""
+        return self.root / STATS_FILE
+
+    @property
+    def falsification_json(self) -> Path:
+        """``falsification.json``: the suite's report."""
+        return self.root / FALSIFICATION_JSON
+
+    @property
+    def falsification_md(self) -> Path:
+        """``falsification.md``: the report for people."""
+        return self.root / FALSIFICATION_MD
+
+    @property
+    def sources_lock(self) -> Path:
+        """``sources.lock``: the pins the rows were read at."""
+        return self.root / SOURCES_LOCK
+
+    @property
+    def card(self) -> Path:
+        """``README.md``: the dataset card (staged folders only)."""
+        return self.root / CARD_FILE
+
+    @property
+    def build_key(self) -> Path:
+        """``.build_key``: which candidate a staged folder is, as a marker."""
+        return self.root / BUILD_KEY_FILE
+
+    def published_files(self) -> list[Path]:
+        """What a build publishes besides the card: data, reports and pins (those present)."""
+        extra = [self.stats, self.falsification_json, self.falsification_md, self.sources_lock]
+        return self.parquet_files() + [p for p in extra if p.is_file()]
+
+
+@dataclass(frozen=True)
+class ShardPaths:
+    """The shard of one repository at one pin and extractor version."""
+
+    dir: Path
+    stem: str
+
+    @property
+    def parquet(self) -> Path:
+        """The repository's records."""
+        return self.dir / f"{self.stem}.parquet"
+
+    @property
+    def stats(self) -> Path:
+        """The repository's extraction stats."""
+        return self.dir / f"{self.stem}.stats.json"
+
+    @property
+    def marker(self) -> Path:
+        """Written last: the unit's inputs and the checksums of the two files above."""
+        return self.dir / f"{self.stem}.done"
+
+    @property
+    def outputs(self) -> tuple[Path, Path]:
+        """The files the marker vouches for."""
+        return (self.parquet, self.stats)
+
+
+@dataclass(frozen=True)
+class CandidatePaths:
+    """One filtered, deduplicated, split (and then falsified) candidate dataset."""
+
+    root: Path
+
+    @property
+    def key(self) -> str:
+        """The hash of everything the candidate was made from."""
+        return self.root.name
+
+    @property
+    def dataset(self) -> DatasetLayout:
+        """The candidate dataset folder."""
+        return DatasetLayout(self.root / DATASET_DIR)
+
+    @property
+    def rejects(self) -> Path:
+        """Every dropped record with its reason."""
+        return self.root / REJECTS_FILE
+
+    @property
+    def marker(self) -> Path:
+        """Written last: the key and the checksums of the candidate's files."""
+        return self.root / MARKER_FILE
+
+    def outputs(self) -> list[Path]:
+        """The files the marker vouches for (not the falsification report: written after)."""
+        ds = self.dataset
+        return [*ds.parquet_files(), ds.stats, ds.sources_lock, self.rejects]
+
+
+@dataclass(frozen=True)
+class OutLayout:
+    """An output folder shared by `corpus build` and `corpus rebuild`."""
+
+    root: Path
+
+    @property
+    def lock(self) -> Path:
+        """The one-writer lock."""
+        return self.root / OUT_LOCK
+
+    @property
+    def running(self) -> Path:
+        """Present while a run has not finished."""
+        return self.root / RUNNING_FILE
+
+    @property
+    def dataset(self) -> DatasetLayout:
+        """The staged build."""
+        return DatasetLayout(self.root / DATASET_DIR)
+
+    @property
+    def history(self) -> Path:
+        """One JSON line per run."""
+        return self.root / HISTORY_FILE
+
+    @property
+    def build_config(self) -> Path:
+        """The full config of the last run."""
+        return self.root / BUILD_CONFIG_FILE
+
+    @property
+    def build_report(self) -> Path:
+        """Per-stage timings and work of the last run."""
+        return self.root / BUILD_REPORT_FILE
+
+    @property
+    def rejects(self) -> Path:
+        """``--write-rejects``: the last candidate's rejects."""
+        return self.root / REJECTS_FILE
+
+    @property
+    def run_sources(self) -> Path:
+        """The pins the last run built."""
+        return self.root / RUN_SOURCES
+
+    @property
+    def builds_dir(self) -> Path:
+        """Every candidate, by key."""
+        return self.root / BUILDS_DIR
+
+    def shard(self, repo: str, commit: str, extractor_version: str) -> ShardPaths:
+        """The shard of ``repo`` (owner/name) at ``commit``."""
+        owner, name = repo.split("/", 1)
+        return ShardPaths(
+            self.root / SHARDS_DIR / f"{owner}+{name}", f"{commit}-{extractor_version}"
+        )
+
+    def candidate(self, key: str) -> CandidatePaths:
+        """The candidate built from inputs hashing to ``key``."""
+        return CandidatePaths(self.builds_dir / key)
+
+
+# --- markers -------------------------------------------------------------------------------------
+
+
+def file_digest(path: Path) -> dict[str, Any]:
+    """``{"sha256": hex, "size": bytes}`` of one file."""
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+            size += len(block)
+    return {"sha256": h.hexdigest(), "size": size}
+
+
+def marker_text(inputs: dict[str, Any], files: list[Path] | tuple[Path, ...], base: Path) -> str:
+    """The marker's JSON: the inputs, and each file (relative to ``base``) with its digest."""
+    digests = {p.relative_to(base).as_posix(): file_digest(p) for p in sorted(files)}
+    return json.dumps({"inputs": inputs, "files": digests}, sort_keys=True, indent=1) + "\n"
+
+
+def write_marker(
+    marker: Path, inputs: dict[str, Any], files: list[Path] | tuple[Path, ...], base: Path
+) -> None:
+    """Write ``marker`` (atomically) vouching for ``files`` as produced from ``inputs``."""
+    from corpus.store import write_bytes_atomic
+
+    write_bytes_atomic(marker, marker_text(inputs, files, base).encode("utf-8"))
+
+
+def check_marker(marker: Path, inputs: dict[str, Any], base: Path) -> str | None:
+    """None when ``marker`` vouches for ``inputs`` and its files are intact; else why not.
+
+    ``"missing"`` when there is no marker (nothing to report: the work was never done).
+    """
+    try:
+        data = json.loads(Path(marker).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return "missing"
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return f"{marker.name} is not a readable marker"
+    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+        return f"{marker.name} is not a readable marker"
+    if data.get("inputs") != inputs:
+        return "its inputs changed"
+    for rel, want in sorted(data["files"].items()):
+        path = base / rel
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return f"{rel} is missing"
+        if not isinstance(want, dict) or size != want.get("size"):
+            return f"{rel} has {size} bytes, the marker recorded {want.get('size')}"
+        if file_digest(path)["sha256"] != want.get("sha256"):
+            return f"{rel} does not match the sha256 its marker recorded"
+    return None
