@@ -249,6 +249,51 @@ def _is_blank(doc: str | None) -> bool:
     return doc is None or not doc.strip()
 
 
+def _screen(rec: dict[str, Any], config: FilterConfig) -> str | dict[str, Any]:
+    """The first reason to reject ``rec`` before dedup, or the record as it goes on (its
+    secrets redacted in doc, source and attributes)."""
+    if _is_blank(rec["doc"]):
+        return "undocumented"
+    if rec["is_test"] and not config.include_tests:
+        return "test_excluded"
+    defect = doc_defect(rec) if config.lint_docs else None
+    if defect:
+        return defect
+    if find_secrets(rec["signature"]):
+        return "secret_dropped"
+    doc, n_doc = redact(rec["doc"])
+    source, n_src = redact(rec["source"])
+    attrs = [redact(a) for a in rec["attributes"]]
+    if n_doc or n_src or sum(n for _, n in attrs):
+        summary, _ = redact(rec["doc_summary"])
+        rec = {**rec, "doc": doc, "source": source, "doc_summary": summary,
+               "attributes": [a for a, _ in attrs], "redacted": True}  # fmt: skip
+    return rec
+
+
+def _dedup_and_split(
+    candidates: list[dict[str, Any]], config: FilterConfig
+) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], str]]]:
+    """(cluster representatives, (duplicate, reason) pairs); every record gets its cluster and
+    split."""
+    reps = cluster(candidates, config)
+    by_id = {r["id"]: r for r in candidates}
+    splits = assign_splits({r["id"]: (r["repo"], r["path"]) for r in candidates}, reps)
+    kept: list[dict[str, Any]] = []
+    dropped: list[tuple[dict[str, Any], str]] = []
+    for rec in candidates:
+        rec["dup_cluster"] = reps[rec["id"]]
+        rec["split"] = splits[rec["id"]]
+        rep = by_id[rec["dup_cluster"]]
+        if rep is rec:
+            kept.append(rec)
+        elif set(_exact_keys(rep)) & set(_exact_keys(rec)):
+            dropped.append((rec, "exact_duplicate"))
+        else:
+            dropped.append((rec, "near_duplicate"))
+    return kept, dropped
+
+
 def filter_records(
     records: pl.DataFrame | Iterable[dict[str, Any]], config: FilterConfig
 ) -> FilterResult:
@@ -257,70 +302,31 @@ def filter_records(
     rows.sort(key=_order_key)
     counts = dict.fromkeys(FILTER_REASONS, 0)
     rejects: list[dict[str, Any]] = []
-    candidates: list[dict[str, Any]] = []
 
     def reject(rec: dict[str, Any], reason: str) -> None:
         counts[reason] += 1
         rejects.append({**rec, "reason": reason})
 
+    candidates: list[dict[str, Any]] = []
     for rec in rows:
         rec = {**rec, "dup_cluster": None, "split": None, "redacted": False}
-        if _is_blank(rec["doc"]):
-            reject(rec, "undocumented")
-            continue
-        if rec["is_test"] and not config.include_tests:
-            reject(rec, "test_excluded")
-            continue
-        defect = doc_defect(rec) if config.lint_docs else None
-        if defect:
-            reject(rec, defect)
-            continue
-        if find_secrets(rec["signature"]):
-            reject(rec, "secret_dropped")
-            continue
-        doc, n_doc = redact(rec["doc"])
-        source, n_src = redact(rec["source"])
-        attrs = [redact(a) for a in rec["attributes"]]
-        n_attr = sum(n for _, n in attrs)
-        if n_doc or n_src or n_attr:
-            summary, _ = redact(rec["doc_summary"])
-            rec.update(
-                doc=doc,
-                source=source,
-                doc_summary=summary,
-                attributes=[a for a, _ in attrs],
-                redacted=True,
-            )
-        candidates.append(rec)
-
-    reps = cluster(candidates, config)
-    by_id = {r["id"]: r for r in candidates}
-    files = {r["id"]: (r["repo"], r["path"]) for r in candidates}
-    splits = assign_splits(files, reps)
-    kept: list[dict[str, Any]] = []
-    for rec in candidates:
-        rec["dup_cluster"] = reps[rec["id"]]
-        rec["split"] = splits[rec["id"]]
-        rep = by_id[rec["dup_cluster"]]
-        if rep is rec:
-            kept.append(rec)
-        elif set(_exact_keys(rep)) & set(_exact_keys(rec)):
-            reject(rec, "exact_duplicate")
+        screened = _screen(rec, config)
+        if isinstance(screened, str):
+            reject(rec, screened)
         else:
-            reject(rec, "near_duplicate")
-
+            candidates.append(screened)
+    kept, duplicates = _dedup_and_split(candidates, config)
+    for rec, reason in duplicates:
+        reject(rec, reason)
     for rec in cap_repo_share(kept, config.max_repo_share):
         kept.remove(rec)
         reject(rec, "repo_share_cap")
-
     # Counted on the published rows: a redacted record rejected later counts once, as rejected.
     counts["secret_redacted"] = sum(1 for r in kept if r["redacted"])
     rejects.sort(key=_order_key)
-    kept_df = _frame(kept, RECORD_SCHEMA)
-    rejects_df = _frame(rejects, REJECTS_SCHEMA)
     return FilterResult(
-        kept=kept_df,
-        rejects=rejects_df,
+        kept=_frame(kept, RECORD_SCHEMA),
+        rejects=_frame(rejects, REJECTS_SCHEMA),
         counts=counts,
         splits=split_counts((r["repo"], r["split"]) for r in kept),
     )

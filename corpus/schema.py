@@ -104,7 +104,6 @@ BUILD_FIELDS: tuple[Field, ...] = (
 ALL_FIELDS: tuple[Field, ...] = EXTRACT_FIELDS + BUILD_FIELDS
 EXTRACT_COLUMNS: tuple[str, ...] = tuple(f.name for f in EXTRACT_FIELDS)
 ALL_COLUMNS: tuple[str, ...] = tuple(f.name for f in ALL_FIELDS)
-FIELDS_BY_NAME: dict[str, Field] = {f.name: f for f in ALL_FIELDS}
 
 
 def arrow_schema(fields: tuple[Field, ...] = ALL_FIELDS) -> pa.Schema:

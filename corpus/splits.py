@@ -16,7 +16,6 @@ from corpus.schema import SPLITS
 
 BUCKETS = 1000
 #: Cumulative bucket bounds: [0, 800) train, [800, 900) validation, [900, 1000) test.
-RATIOS = {"train": 0.8, "validation": 0.1, "test": 0.1}
 _BOUNDS = (800, 900, 1000)
 
 

@@ -487,30 +487,72 @@ def test_safe_read_refuses_paths_leaving_the_repo(tmp_path: Path) -> None:
             safe_read(root, bad)
 
 
-_SEGMENTS = st.sampled_from(["..", ".", "src", "lib.rs", "link", "outside", "secret.rs", ".git"])
+_PARTS = ("src", "a", "b.rs", "lib.rs", "alias", "link", "outside", "secret.rs", ".git", "..", ".")
+
+
+def _read_tree(base: Path) -> Path:
+    """A repo with files, an in-repo link, a link out, and a .git holding a secret."""
+    (base / "outside").mkdir(parents=True)
+    (base / "outside" / "secret.rs").write_bytes(b"SECRET")
+    root = base / "repo"
+    (root / "src" / "a").mkdir(parents=True)
+    (root / "src" / "lib.rs").write_bytes(b"inside")
+    (root / "src" / "a" / "b.rs").write_bytes(b"inside-b")
+    (root / ".git").mkdir()
+    (root / ".git" / "secret.rs").write_bytes(b"SECRET")
+    (root / "src" / "alias").symlink_to("a")  # stays inside: allowed
+    (root / "src" / "link").symlink_to(base / "outside")
+    (root / "link").symlink_to(Path("..") / "outside")
+    return root
+
+
+def _oracle(root: Path, parts: tuple[str, ...]) -> bytes | None:
+    """What safe_read must return for ``parts`` (None: it must refuse), decided independently."""
+    if ".." in parts or ".git" in parts:
+        return None
+    real = Path(os.path.realpath(root.joinpath(*parts)))
+    try:
+        rel = real.relative_to(os.path.realpath(root))
+    except ValueError:
+        return None
+    if ".git" in rel.parts or not real.is_file() or real.is_symlink():
+        return None
+    return real.read_bytes()
+
+
+def _check_safe_read(root: Path, parts: tuple[str, ...]) -> bool:
+    want = _oracle(root, parts)
+    try:
+        got = safe_read(root, "/".join(parts))
+    except UnsafePathError:
+        assert want is None, (parts, want)
+        return False
+    assert got == want and got != b"SECRET", (parts, got)
+    return True
+
+
+def test_safe_read_agrees_with_an_oracle_on_every_short_path(tmp_path: Path) -> None:
+    # Exhaustive over every path of up to 3 segments: both outcomes must occur, and each must
+    # be the one an independent reading of the rules gives.
+    import itertools
+
+    root = _read_tree(tmp_path)
+    outcomes = [
+        _check_safe_read(root, parts)
+        for n in (1, 2, 3)
+        for parts in itertools.product(_PARTS, repeat=n)
+    ]
+    assert sum(outcomes) >= 5 and outcomes.count(False) >= 1000, sum(outcomes)
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(parts=st.lists(_SEGMENTS, min_size=1, max_size=6))
+@given(parts=st.lists(st.sampled_from(_PARTS), min_size=4, max_size=8))
 def test_safe_read_never_returns_outside_bytes(tmp_path: Path, parts: list[str]) -> None:
     base = tmp_path / "prop"
-    if not base.exists():
-        (base / "outside").mkdir(parents=True)
-        (base / "outside" / "secret.rs").write_bytes(b"SECRET")
-        root = base / "repo"
-        (root / "src").mkdir(parents=True)
-        (root / "src" / "lib.rs").write_bytes(b"inside")
-        (root / ".git").mkdir()
-        (root / ".git" / "secret.rs").write_bytes(b"SECRET")
-        (root / "src" / "link").symlink_to(base / "outside")
-        (root / "link").symlink_to(Path("..") / "outside")
-    try:
-        data = safe_read(base / "repo", "/".join(parts))
-    except UnsafePathError:
-        return
-    assert data == b"inside"
+    root = base / "repo" if base.exists() else _read_tree(base)
+    _check_safe_read(root, tuple(parts))
 
 
 # --------------------------------------------------------------------------- CLI

@@ -341,10 +341,26 @@ def test_provenance_fields_are_consistent() -> None:
     assert r["permalink"].endswith("/blob/" + SHA + "/src/lib.rs#L4-L6")
 
 
-@pytest.mark.parametrize("bad", [b"", b"\x00\x00", b"fn", b"}}}}", b"/// only a doc"])
-def test_degenerate_inputs(bad: bytes) -> None:
-    recs, _ = ex(bad)
-    assert isinstance(recs, dict)
+@pytest.mark.parametrize(
+    ("bad", "drops"),
+    [
+        (b"", {}),
+        (b"\x00\x00", {"mostly_error_file": 1}),
+        (b"fn", {"mostly_error_file": 1}),
+        (b"}}}}", {"mostly_error_file": 1}),
+        (b"/// only a doc", {}),
+        (b"\xff\xfe fn f() {}", {"non_utf8_file": 1}),
+        (b"fn (x: u8) {}\nfn ok() {}\n", None),  # not an item: the next fn is unaffected
+    ],
+)
+def test_degenerate_inputs(bad: bytes, drops: dict | None) -> None:
+    # Nothing is extracted from input with no function item, and nothing crashes; what is
+    # dropped is counted under its reason.
+    recs, res = ex(bad)
+    if drops is None:
+        assert list(recs) == ["ok"] and res.parse_error and not res.drops
+    else:
+        assert recs == {} and dict(res.drops) == drops
 
 
 def test_error_only_in_body_keeps_the_fn() -> None:

@@ -35,10 +35,13 @@ def test_ablate_reports_each_rank(tiny_model_dir, tiny_dataset_dir, tmp_path) ->
     assert "| 8 |" in (out / "ablation.md").read_text() and "| 8 |" in res.output
 
 
-def test_ablate_bad_ranks_exit_2(tmp_path) -> None:
-    res = runner.invoke(app, ["train", "ablate", "--data", str(tmp_path), "--out",
-                              str(tmp_path / "o"), "--ranks", "4,x"])  # fmt: skip
-    assert res.exit_code == 2
+def test_ablate_bad_ranks_exit_2(tiny_dataset_dir, tmp_path) -> None:
+    # A real dataset: the rank check itself must be what refuses (not a missing --data).
+    for ranks, why in (("4,x", "expected integers like 4,8,16"), ("4,0", "positive integers")):
+        res = runner.invoke(app, ["train", "ablate", "--data", str(tiny_dataset_dir), "--out",
+                                  str(tmp_path / "o"), "--ranks", ranks])  # fmt: skip
+        assert res.exit_code == 2 and why in res.output, res.output
+        assert not (tmp_path / "o").exists()
 
 
 def test_lr_find_sweeps_and_suggests(tiny_model_dir, tiny_dataset_dir, tmp_path) -> None:
@@ -60,7 +63,9 @@ def test_lr_find_sweeps_and_suggests(tiny_model_dir, tiny_dataset_dir, tmp_path)
     assert "suggested learning rate" in res.output
 
 
-def test_lr_find_rejects_bad_range(tmp_path) -> None:
-    res = runner.invoke(app, ["train", "lr-find", "--data", str(tmp_path), "--out",
-                              str(tmp_path / "o"), "--min-lr", "1e-1", "--max-lr", "1e-3"])  # fmt: skip
-    assert res.exit_code == 2
+def test_lr_find_rejects_bad_range(tiny_dataset_dir, tmp_path) -> None:
+    for extra in (["--min-lr", "1e-1", "--max-lr", "1e-3"], ["--min-lr", "0"], ["--steps", "2"]):
+        res = runner.invoke(app, ["train", "lr-find", "--data", str(tiny_dataset_dir), "--out",
+                                  str(tmp_path / "o"), *extra])  # fmt: skip
+        assert res.exit_code == 2 and "need 0 < --min-lr < --max-lr" in res.output, res.output
+        assert not (tmp_path / "o").exists()

@@ -75,7 +75,8 @@ def test_falsification_screen(snap_compare: Any, app: CorpusApp) -> None:
 
 
 def test_help_screen(snap_compare: Any, app: CorpusApp) -> None:
-    assert snap_compare(app, terminal_size=SIZE, run_before=after("question_mark"))
+    # Tall enough for every key and the whole Flags legend: nothing of it may be cropped.
+    assert snap_compare(app, terminal_size=(130, 56), run_before=after("question_mark"))
 
 
 def test_corrupt_dataset_message(snap_compare: Any, tmp_path: Path) -> None:

@@ -171,84 +171,64 @@ def plan(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Memory plan (weights, adapters, optimizer, activations) from the model's config."""
+    with user_errors():
+        from pipelines.train.plan import PlanRequest, plan_models
+
+        req = PlanRequest(bits=bits, lora_r=rank, batch_size=batch_size, seq_len=seq_len,
+                          targets=targets, gpu=not cpu, gradient_checkpointing=not no_checkpointing,
+                          vram_gib=vram)  # fmt: skip
+        rows = plan_models(_plan_targets(recipe, model, all_tiers), req)
+    if as_json:
+        console.print_json(json.dumps([row.to_dict() for row in rows]))
+    else:
+        _print_plan(rows, req)
+    if vram is not None and any(row.advice for row in rows):
+        raise typer.Exit(int(ExitCode.FAILURE))
+
+
+def _plan_targets(recipe: str | None, model: list[str] | None, all_tiers: bool) -> list[str]:
+    from pipelines.train.arch import BUILTIN
+    from pipelines.train.config import load_config
+
+    if all_tiers:
+        return list(BUILTIN)
+    return list(model) if model else [load_config(recipe).model]
+
+
+def _print_plan(rows: list[Any], req: Any) -> None:
     from rich.table import Table
 
-    from corpus.errors import BadInputError
-    from pipelines.train.arch import BUILTIN, resolve_shape
-    from pipelines.train.config import load_config
-    from pipelines.train.model import TARGETS
-    from pipelines.train.plan import GIB, advice, plan_memory
+    from pipelines.train.plan import GIB
 
-    with user_errors():
-        if bits not in (4, 16):
-            raise BadInputError(f"--bits {bits}: choose 4 or 16")
-        if targets not in TARGETS:
-            raise BadInputError(f"--targets {targets}: choose one of {', '.join(TARGETS)}")
-        if min(rank, batch_size, seq_len) < 1:
-            raise BadInputError("--rank, --batch-size and --seq-len must be >= 1")
-        if all_tiers:
-            models = list(BUILTIN)
-        elif model:
-            models = list(model)
-        else:
-            models = [load_config(recipe).model]
-        rows = []
-        for m in models:
-            shape = resolve_shape(m)
-            p = plan_memory(
-                shape,
-                model=m,
-                bits=bits,
-                lora_r=rank,
-                batch_size=batch_size,
-                seq_len=seq_len,
-                gpu=not cpu,
-                gradient_checkpointing=not no_checkpointing,
-                targets=targets,
+    table = Table(
+        title=f"memory plan: r={req.lora_r}, batch {req.batch_size}, seq {req.seq_len}, "
+        f"{req.bits}-bit"
+    )
+    for col in ("model", "weights", "adapters", "optimizer", "activations", "total"):
+        table.add_column(col, justify="left" if col == "model" else "right")
+    if req.vram_gib is not None:
+        table.add_column(f"fits {req.vram_gib:g} GiB")
+    for row in rows:
+        p = row.plan
+        cells = [p.model.rsplit("/", 1)[-1]] + [
+            f"{x / GIB:.2f} GiB"
+            for x in (p.weights, p.adapters + p.gradients, p.optimizer, p.activations, p.total)
+        ]
+        if req.vram_gib is not None:
+            cells.append("no" if row.advice else "yes")
+        table.add_row(*cells)
+    console.print(table)
+    reserve = rows[0].plan.overhead / GIB if rows else 0.0
+    console.print(
+        "adapters column = LoRA weights + their gradients (fp32); total includes "
+        f"{reserve:.1f} GiB CUDA context/workspace reserve.",
+        markup=False,
+    )
+    for row in rows:
+        for tip in row.advice:
+            console.print(
+                f"{row.plan.model}: does not fit {req.vram_gib:g} GiB; {tip}", markup=False
             )
-            tips = advice(p, shape, vram) if vram is not None else []
-            rows.append((p, tips))
-    if as_json:
-        out = []
-        for p, tips in rows:
-            d = p.to_dict()
-            if vram is not None:
-                d.update(vram_gib=vram, fits=p.total <= vram * GIB, advice=tips)
-            out.append(d)
-        console.print_json(json.dumps(out))
-    else:
-        table = Table(title=f"memory plan: r={rank}, batch {batch_size}, seq {seq_len}, {bits}-bit")
-        for col in ("model", "weights", "adapters", "optimizer", "activations", "total"):
-            table.add_column(col, justify="left" if col == "model" else "right")
-        if vram is not None:
-            table.add_column(f"fits {vram:g} GiB")
-        for p, tips in rows:
-
-            def g(x: int) -> str:
-                return f"{x / GIB:.2f} GiB"
-
-            cells = [
-                p.model.rsplit("/", 1)[-1],
-                g(p.weights),
-                g(p.adapters + p.gradients),
-                g(p.optimizer),
-                g(p.activations),
-                g(p.total),
-            ]
-            if vram is not None:
-                cells.append("yes" if not tips else "no")
-            table.add_row(*cells)
-        console.print(table)
-        console.print(
-            "adapters column = LoRA weights + their gradients (fp32); total includes "
-            f"{0.6 if not cpu else 0} GiB CUDA context/workspace reserve.",
-            markup=False,
-        )
-        for p, tips in rows:
-            for t in tips:
-                console.print(f"{p.model}: does not fit {vram:g} GiB; {t}", markup=False)
-    if vram is not None and any(tips for _, tips in rows):
-        raise typer.Exit(int(ExitCode.FAILURE))
 
 
 @train_app.command("merge")

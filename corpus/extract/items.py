@@ -92,6 +92,63 @@ def _extern_abi(modifier: Node) -> str:
     return "C"
 
 
+def _modifiers(node: Node, scope: Scope) -> dict[str, Any]:
+    """visibility, async/const/unsafe and the extern ABI, as written before ``fn``."""
+    out: dict[str, Any] = {"visibility": None, "is_async": False, "is_const": False,
+                           "is_unsafe": False}  # fmt: skip
+    abi = scope.abi if scope.kind == "extern" else None
+    for child in node.children:
+        if child.type == "visibility_modifier":
+            out["visibility"] = _norm(child.text)
+        elif child.type == "function_modifiers":
+            for m in child.children:
+                if m.type in ("async", "const", "unsafe"):
+                    out[f"is_{m.type}"] = True
+                elif m.type == "extern_modifier":
+                    abi = _extern_abi(m)
+        elif child.type == "fn":
+            break
+    out["extern_abi"] = abi
+    return out
+
+
+def _signature_parts(node: Node) -> dict[str, Any]:
+    """generics, where clause, parameter patterns and return type, whitespace-normalised."""
+    tp = node.child_by_field_name("type_parameters")
+    where = next((c for c in node.children if c.type == "where_clause"), None)
+    params_node = node.child_by_field_name("parameters")
+    ret = node.child_by_field_name("return_type")
+    params = [
+        _norm(p.text)
+        for p in (params_node.named_children if params_node is not None else ())
+        if p.type in ("parameter", "self_parameter", "variadic_parameter")
+    ]
+    return {
+        "generics": _norm(tp.text) if tp is not None else None,
+        "where_clause": _norm(where.text) if where is not None else None,
+        "params": params,
+        "return_type": _norm(ret.text) if ret is not None else None,
+    }
+
+
+def _doc_fields(text: str | None) -> dict[str, Any]:
+    return {"doc": text, "doc_summary": summary(text), "doc_sections": sections(text)}
+
+
+def _test_reason(attributes: list[str], scope: Scope, ctx: FileContext) -> str | None:
+    """Why the item is test code: its attribute, a test module or item, or its file's path."""
+    test_attr = test_attribute(attributes)
+    if test_attr is not None:
+        m = _ATTR_PATH_RE.match(test_attr)
+        assert m is not None  # test_attribute matched it
+        return "attribute:" + m.group(1)
+    if scope.test_module:
+        return "cfg_test_module"
+    if scope.test_item or any(is_cfg_test(a) for a in attributes):
+        return "cfg_test"
+    return ctx.test_reason
+
+
 class _Walker:
     """Extracts records from one tree (a file, or a re-parsed macro body)."""
 
@@ -238,54 +295,11 @@ class _Walker:
             return
         raw_name = name_node.text.decode("utf-8")
         name = raw_name[2:] if raw_name.startswith("r#") else raw_name
-        visibility = is_async = is_const = is_unsafe = None
-        abi = scope.abi if scope.kind == "extern" else None
-        for child in node.children:
-            t = child.type
-            if t == "visibility_modifier":
-                visibility = _norm(child.text)
-            elif t == "function_modifiers":
-                for m in child.children:
-                    if m.type == "async":
-                        is_async = True
-                    elif m.type == "const":
-                        is_const = True
-                    elif m.type == "unsafe":
-                        is_unsafe = True
-                    elif m.type == "extern_modifier":
-                        abi = _extern_abi(m)
-            elif t == "fn":
-                break
-        tp = node.child_by_field_name("type_parameters")
-        where = next((c for c in node.children if c.type == "where_clause"), None)
-        params_node = node.child_by_field_name("parameters")
-        params = (
-            [
-                _norm(p.text)
-                for p in params_node.named_children
-                if p.type in ("parameter", "self_parameter", "variadic_parameter")
-            ]
-            if params_node is not None
-            else []
-        )
-        ret = node.child_by_field_name("return_type")
         doc = collect_doc(node, self._read_include)
-        text = doc.text
-        test_attr = test_attribute(doc.attributes)
-        if test_attr is not None:
-            test_reason: str | None = "attribute:" + _ATTR_PATH_RE.match(test_attr).group(1)
-        elif scope.test_module:
-            test_reason = "cfg_test_module"
-        elif scope.test_item or any(is_cfg_test(a) for a in doc.attributes):
-            test_reason = "cfg_test"
-        else:
-            test_reason = ctx.test_reason
-        start_byte = base_byte + node.start_byte
-        end_byte = base_byte + node.end_byte
-        start_line = base_row + node.start_point.row + 1
-        end_line = base_row + node.end_point.row + 1
+        start_byte, end_byte = base_byte + node.start_byte, base_byte + node.end_byte
+        start_line, end_line = (base_row + pt.row + 1 for pt in (node.start_point, node.end_point))
         source = node.text.decode("utf-8")
-        qualified = "::".join(s for s in (ctx.module_path, *scope.segments, name) if s)
+        test_reason = _test_reason(doc.attributes, scope, ctx)
         self.records.append(
             {
                 "id": record_id(ctx.repo, ctx.commit, self.rel_path, start_byte, end_byte, source),
@@ -299,25 +313,18 @@ class _Walker:
                 "permalink": permalink(ctx.repo, ctx.commit, self.rel_path, start_line, end_line),
                 "name": name,
                 "raw_name": raw_name,
-                "qualified_path": qualified,
+                "qualified_path": "::".join(
+                    s for s in (ctx.module_path, *scope.segments, name) if s
+                ),
                 "container_kind": scope.kind or "free",
                 "self_type": scope.self_type,
                 "trait_name": scope.trait_name,
-                "visibility": visibility,
-                "is_async": bool(is_async),
-                "is_const": bool(is_const),
-                "is_unsafe": bool(is_unsafe),
-                "extern_abi": abi,
-                "generics": _norm(tp.text) if tp is not None else None,
-                "where_clause": _norm(where.text) if where is not None else None,
-                "params": params,
-                "return_type": _norm(ret.text) if ret is not None else None,
+                **_modifiers(node, scope),
+                **_signature_parts(node),
                 "signature": self._signature(node),
                 "source": source,
                 "has_body": node.type == "function_item",
-                "doc": text,
-                "doc_summary": summary(text),
-                "doc_sections": sections(text),
+                **_doc_fields(doc.text),
                 "doc_include": self._include_rel(doc.include) if doc.include else None,
                 "doc_unresolved": doc.unresolved,
                 "attributes": doc.attributes,

@@ -30,14 +30,26 @@ DEFAULT_SYSTEM_PROMPT = (
 )
 
 
-def _f(default: Any, help: str, choices: tuple[Any, ...] | None = None, **kw: Any) -> Any:
-    """A dataclass field carrying its help text and allowed choices (shown by validate/--help)."""
-    meta = {"help": help}
+def _f(
+    default: Any,
+    help: str,
+    choices: tuple[Any, ...] | None = None,
+    *,
+    ge: float | None = None,
+    gt: float | None = None,
+    lt: float | None = None,
+) -> Any:
+    """A dataclass field carrying its help text, allowed choices and range (``ge``: at least,
+    ``gt``: more than, ``lt``: less than), all checked by :func:`collect_errors`."""
+    meta: dict[str, Any] = {"help": help}
     if choices is not None:
         meta["choices"] = choices
+    for name, bound in (("ge", ge), ("gt", gt), ("lt", lt)):
+        if bound is not None:
+            meta[name] = bound
     if isinstance(default, list | dict):
-        return field(default_factory=lambda: type(default)(default), metadata=meta, **kw)
-    return field(default=default, metadata=meta, **kw)
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(default=default, metadata=meta)
 
 
 @dataclass
@@ -61,11 +73,11 @@ class TrainConfig:
     )
 
     # --- LoRA ----------------------------------------------------------------------------
-    lora_r: int = _f(64, "LoRA rank r (>= 1).")
+    lora_r: int = _f(64, "LoRA rank r (>= 1).", ge=1)
     lora_alpha: float = _f(
-        16.0, "LoRA alpha; the update is scaled by alpha/r (alpha/sqrt(r) with rsLoRA)."
+        16.0, "LoRA alpha; the update is scaled by alpha/r (alpha/sqrt(r) with rsLoRA).", gt=0
     )
-    lora_dropout: float = _f(0.1, "Dropout on the LoRA input, in [0, 1).")
+    lora_dropout: float = _f(0.1, "Dropout on the LoRA input, in [0, 1).", ge=0, lt=1)
     lora_targets: str = _f(
         "all",
         "Which linear projections get adapters: attention (q,k,v,o), mlp (gate,up,down) or all.",
@@ -87,7 +99,7 @@ class TrainConfig:
     system_prompt: str = _f(DEFAULT_SYSTEM_PROMPT, "System message of every conversation.")
     include_tests: bool = _f(False, "Also train on records flagged is_test.")
     max_length: int = _f(
-        2048, "Maximum tokens per (packed) sequence; longer examples are truncated."
+        2048, "Maximum tokens per (packed) sequence; longer examples are truncated.", ge=32
     )
     packing: bool = _f(True, "Pack several conversations into one sequence (padding-free).")
     packing_strategy: str = _f(
@@ -99,38 +111,42 @@ class TrainConfig:
     eval_split: str = _f(
         "validation", "Value of the `split` column used for eval loss ('' = none)."
     )
-    max_train_records: int = _f(0, "Use at most this many training records (0 = all).")
-    max_eval_records: int = _f(512, "Use at most this many eval records (0 = all).")
+    max_train_records: int = _f(0, "Use at most this many training records (0 = all).", ge=0)
+    max_eval_records: int = _f(512, "Use at most this many eval records (0 = all).", ge=0)
 
     # --- optimisation --------------------------------------------------------------------
-    learning_rate: float = _f(2e-4, "Peak learning rate.")
+    learning_rate: float = _f(2e-4, "Peak learning rate.", gt=0)
     lr_scheduler: str = _f(
         "constant_with_warmup",
         "Schedule after warmup.",
         ("constant_with_warmup", "cosine", "linear", "constant"),
     )
-    warmup: float = _f(0.03, "Warmup: a fraction of the steps if < 1, else a number of steps.")
-    weight_decay: float = _f(0.0, "AdamW weight decay.")
-    max_grad_norm: float = _f(0.3, "Gradient clipping norm (0 = off).")
+    warmup: float = _f(
+        0.03, "Warmup: a fraction of the steps if < 1, else a number of steps.", ge=0
+    )
+    weight_decay: float = _f(0.0, "AdamW weight decay.", ge=0)
+    max_grad_norm: float = _f(0.3, "Gradient clipping norm (0 = off).", ge=0)
     optimizer: str = _f(
         "auto",
         "auto = paged_adamw_32bit on GPU, adamw_torch on CPU (paging needs CUDA).",
         ("auto", "paged_adamw_32bit", "paged_adamw_8bit", "adamw_torch"),
     )
-    batch_size: int = _f(1, "Sequences per device step.")
-    grad_accum: int = _f(16, "Gradient accumulation steps (effective batch = batch_size * this).")
-    epochs: float = _f(1.0, "Passes over the training data (ignored when max_steps > 0).")
-    max_steps: int = _f(0, "Stop after this many optimiser steps (0 = use epochs).")
+    batch_size: int = _f(1, "Sequences per device step.", ge=1)
+    grad_accum: int = _f(
+        16, "Gradient accumulation steps (effective batch = batch_size * this).", ge=1
+    )
+    epochs: float = _f(1.0, "Passes over the training data (ignored when max_steps > 0).", gt=0)
+    max_steps: int = _f(0, "Stop after this many optimiser steps (0 = use epochs).", ge=0)
     seed: int = _f(42, "Seed for data order, LoRA init and dropout.")
 
     # --- loop ----------------------------------------------------------------------------
-    eval_steps: int = _f(100, "Eval loss every N optimiser steps (0 = only at the end).")
+    eval_steps: int = _f(100, "Eval loss every N optimiser steps (0 = only at the end).", ge=0)
     early_stopping_patience: int = _f(
-        3, "Stop after this many evals without improvement (0 = off; needs eval)."
+        3, "Stop after this many evals without improvement (0 = off; needs eval).", ge=0
     )
-    save_steps: int = _f(100, "Checkpoint every N optimiser steps (0 = only at the end).")
-    save_total_limit: int = _f(3, "Keep at most this many checkpoints (0 = all).")
-    logging_steps: int = _f(10, "Log train loss every N optimiser steps.")
+    save_steps: int = _f(100, "Checkpoint every N optimiser steps (0 = only at the end).", ge=0)
+    save_total_limit: int = _f(3, "Keep at most this many checkpoints (0 = all).", ge=0)
+    logging_steps: int = _f(10, "Log train loss every N optimiser steps.", ge=1)
 
     # --- output --------------------------------------------------------------------------
     output_dir: str = _f("runs/train", "Run folder: adapter/, checkpoints/, metrics.jsonl, report.")
@@ -250,93 +266,57 @@ def collect_errors(values: dict[str, Any]) -> tuple[TrainConfig | None, list[str
         else:
             clean[key] = value
     cfg = TrainConfig(**clean)
-    errors.extend(_semantic_errors(cfg, typed_ok=set(values) - set(clean)))
+    errors.extend(_semantic_errors(cfg, failed_type=set(values) - set(clean)))
     return cfg, errors
 
 
-def _semantic_errors(cfg: TrainConfig, typed_ok: set[str]) -> list[str]:
-    """Choices, ranges and cross-field rules (skipping fields that already failed their type)."""
+_BOUNDS = (
+    ("ge", lambda v, b: v >= b, "must be >= {}"),
+    ("gt", lambda v, b: v > b, "must be > {}"),
+    ("lt", lambda v, b: v < b, "must be < {}"),
+)
+
+
+def _field_errors(cfg: TrainConfig, failed_type: set[str]) -> list[str]:
+    """Each field's choices and range, as its metadata declares them."""
     errs: list[str] = []
     for f in fields(TrainConfig):
-        if f.name in typed_ok:
+        if f.name in failed_type:
             continue
-        choices = f.metadata.get("choices")
         value = getattr(cfg, f.name)
+        choices = f.metadata.get("choices")
         if choices is not None and value not in choices:
             errs.append(f"{f.name}: {value!r} is not one of {', '.join(map(str, choices))}")
+        for key, ok, text in _BOUNDS:
+            if key in f.metadata and not ok(value, f.metadata[key]):
+                errs.append(f"{f.name}: {text.format(f.metadata[key])}, got {value}")
+    return errs
 
-    def need(cond: bool, msg: str, *names: str) -> None:
-        if not any(n in typed_ok for n in names) and not cond:
-            errs.append(msg)
 
-    need(cfg.lora_r >= 1, f"lora_r: must be >= 1, got {cfg.lora_r}", "lora_r")
-    need(cfg.lora_alpha > 0, f"lora_alpha: must be > 0, got {cfg.lora_alpha}", "lora_alpha")
-    need(
-        0 <= cfg.lora_dropout < 1,
-        f"lora_dropout: must be in [0, 1), got {cfg.lora_dropout}",
-        "lora_dropout",
-    )
-    need(cfg.max_length >= 32, f"max_length: must be >= 32, got {cfg.max_length}", "max_length")
-    need(
-        cfg.learning_rate > 0,
-        f"learning_rate: must be > 0, got {cfg.learning_rate}",
-        "learning_rate",
-    )
-    need(cfg.warmup >= 0, f"warmup: must be >= 0, got {cfg.warmup}", "warmup")
-    need(
-        cfg.weight_decay >= 0, f"weight_decay: must be >= 0, got {cfg.weight_decay}", "weight_decay"
-    )
-    need(
-        cfg.max_grad_norm >= 0,
-        f"max_grad_norm: must be >= 0, got {cfg.max_grad_norm}",
-        "max_grad_norm",
-    )
-    need(cfg.batch_size >= 1, f"batch_size: must be >= 1, got {cfg.batch_size}", "batch_size")
-    need(cfg.grad_accum >= 1, f"grad_accum: must be >= 1, got {cfg.grad_accum}", "grad_accum")
-    need(cfg.epochs > 0, f"epochs: must be > 0, got {cfg.epochs}", "epochs")
-    for name in (
-        "max_steps",
-        "eval_steps",
-        "save_steps",
-        "save_total_limit",
-        "early_stopping_patience",
-        "max_train_records",
-        "max_eval_records",
-    ):
-        need(getattr(cfg, name) >= 0, f"{name}: must be >= 0, got {getattr(cfg, name)}", name)
-    need(
-        cfg.logging_steps >= 1,
-        f"logging_steps: must be >= 1, got {cfg.logging_steps}",
-        "logging_steps",
-    )
-    need(bool(cfg.model.strip()), "model: must name a Hub id or a local directory", "model")
-    need(
-        not (cfg.early_stopping_patience and not cfg.eval_split),
-        "early_stopping_patience: needs an eval split "
-        "(set eval_split, or early_stopping_patience=0)",
-        "early_stopping_patience",
-        "eval_split",
-    )
-    need(
-        not (cfg.use_dora and cfg.bits == 4 and cfg.device == "cpu"),
-        "use_dora: DoRA on a 4-bit base needs a GPU (peft dequantises every step); "
-        "use bits=16 on CPU",
-        "use_dora",
-        "bits",
-        "device",
-    )
-    need(
-        not (cfg.optimizer.startswith("paged_") and cfg.device == "cpu"),
-        f"optimizer: {cfg.optimizer} pages optimizer state through CUDA; use adamw_torch or auto "
-        "on CPU",
-        "optimizer",
-        "device",
-    )
-    need(
-        not (cfg.push_to_hub and "/" not in cfg.push_to_hub),
-        f"push_to_hub: expected ORG/NAME, got {cfg.push_to_hub!r}",
-        "push_to_hub",
-    )
+#: Rules across fields: (holds, message (formatted with c=the config), the fields it reads).
+_RULES: tuple[tuple[Any, str, tuple[str, ...]], ...] = (
+    (lambda c: bool(c.model.strip()), "model: must name a Hub id or a local directory",
+     ("model",)),
+    (lambda c: not (c.early_stopping_patience and not c.eval_split),
+     "early_stopping_patience: needs an eval split (set eval_split, or "
+     "early_stopping_patience=0)", ("early_stopping_patience", "eval_split")),
+    (lambda c: not (c.use_dora and c.bits == 4 and c.device == "cpu"),
+     "use_dora: DoRA on a 4-bit base needs a GPU (peft dequantises every step); use bits=16 "
+     "on CPU", ("use_dora", "bits", "device")),
+    (lambda c: not (c.optimizer.startswith("paged_") and c.device == "cpu"),
+     "optimizer: {c.optimizer} pages optimizer state through CUDA; use adamw_torch or auto "
+     "on CPU", ("optimizer", "device")),
+    (lambda c: not (c.push_to_hub and "/" not in c.push_to_hub),
+     "push_to_hub: expected ORG/NAME, got {c.push_to_hub!r}", ("push_to_hub",)),
+)  # fmt: skip
+
+
+def _semantic_errors(cfg: TrainConfig, failed_type: set[str]) -> list[str]:
+    """Choices, ranges and cross-field rules (skipping fields that already failed their type)."""
+    errs = _field_errors(cfg, failed_type)
+    for holds, message, names in _RULES:
+        if not failed_type & set(names) and not holds(cfg):
+            errs.append(message.format(c=cfg))
     return errs
 
 

@@ -214,3 +214,67 @@ def advice(plan: MemoryPlan, shape: ModelShape, vram_gib: float) -> list[str]:
                     return [f"use --bits 4 --batch-size 1 --rank {r2} --max-length {s2}"]
         tips.append("combine 4-bit, batch 1, a lower --rank and a shorter --max-length")
     return tips
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """What `corpus train plan` was asked for (validated by :func:`plan_models`)."""
+
+    bits: int = 4
+    lora_r: int = 64
+    batch_size: int = 1
+    seq_len: int = 2048
+    targets: str = "all"
+    gpu: bool = True
+    gradient_checkpointing: bool = True
+    vram_gib: float | None = None
+
+
+@dataclass(frozen=True)
+class PlannedModel:
+    """One model's plan and, given a VRAM budget, what to change for it to fit."""
+
+    plan: MemoryPlan
+    advice: list[str]
+    vram_gib: float | None = None
+
+    def to_dict(self) -> dict:
+        """The plan as JSON, with the fit verdict when a budget was given."""
+        d = self.plan.to_dict()
+        if self.vram_gib is not None:
+            d.update(vram_gib=self.vram_gib, fits=not self.advice, advice=self.advice)
+        return d
+
+
+def plan_models(models: list[str], req: PlanRequest) -> list[PlannedModel]:
+    """Plan every model (a Hub id, a local dir or config.json, or a built-in tier).
+
+    The request is validated by the training config's own rules (the same ranges and
+    choices `corpus train validate` applies), so a plan never accepts what training refuses.
+    """
+    from corpus.errors import BadInputError
+    from pipelines.train.arch import resolve_shape
+    from pipelines.train.config import collect_errors
+
+    values = {"bits": req.bits, "lora_r": req.lora_r, "batch_size": req.batch_size,
+              "max_length": req.seq_len, "lora_targets": req.targets}  # fmt: skip
+    _, errors = collect_errors(values)
+    if errors:
+        raise BadInputError("; ".join(errors))
+    out = []
+    for m in models:
+        shape = resolve_shape(m)
+        p = plan_memory(
+            shape,
+            model=m,
+            bits=req.bits,
+            lora_r=req.lora_r,
+            batch_size=req.batch_size,
+            seq_len=req.seq_len,
+            gpu=req.gpu,
+            gradient_checkpointing=req.gradient_checkpointing,
+            targets=req.targets,
+        )
+        tips = advice(p, shape, req.vram_gib) if req.vram_gib is not None else []
+        out.append(PlannedModel(p, tips, req.vram_gib))
+    return out
