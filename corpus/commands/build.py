@@ -6,6 +6,7 @@ from typing import Any
 
 import typer
 
+from corpus.commands import _options as opt
 from corpus.commands._common import (
     console,
     err_console,
@@ -13,22 +14,6 @@ from corpus.commands._common import (
     fail,
     stage_progress,
     user_errors,
-)
-from corpus.commands._options import (
-    DEFAULTS,
-    Address,
-    CacheDir,
-    Executor,
-    IncludeTests,
-    MaxRepoShare,
-    Only,
-    Out,
-    Private,
-    Push,
-    RepoId,
-    SourcesFile,
-    Workers,
-    build_config,
 )
 
 
@@ -38,24 +23,24 @@ def register(app: typer.Typer) -> None:
 
 
 def build(
-    sources_file: SourcesFile = None,
-    cache_dir: CacheDir = None,
-    out: Out = DEFAULTS["out"],
-    only: Only = [],  # noqa: B006  (Typer reads the default; it is never mutated)
-    workers: Workers = 0,
-    executor: Executor = "local",
-    address: Address = None,
-    push: Push = False,
-    repo_id: RepoId = None,
-    private: Private = False,
+    sources_file: opt.SourcesFile = None,
+    cache_dir: opt.CacheDir = None,
+    out: opt.Out = opt.DEFAULTS["out"],
+    only: opt.Only = [],  # noqa: B006  (Typer reads the default; it is never mutated)
+    workers: opt.Workers = 0,
+    executor: opt.Executor = "local",
+    address: opt.Address = None,
+    push: opt.Push = False,
+    repo_id: opt.RepoId = None,
+    private: opt.Private = False,
     force: bool = typer.Option(
         False, "--force", help="Push even a falsification WARN, and let publish overwrite."
     ),
-    include_tests: IncludeTests = False,
+    include_tests: opt.IncludeTests = False,
     write_rejects: bool = typer.Option(
         False, "--write-rejects", help="Write every dropped record to <out>/rejects.parquet."
     ),
-    max_repo_share: MaxRepoShare = DEFAULTS["max_repo_share"],
+    max_repo_share: opt.MaxRepoShare = opt.DEFAULTS["max_repo_share"],
 ) -> None:
     """Build the dataset; a rerun skips finished stages, a killed run resumes.
 
@@ -69,7 +54,7 @@ def build(
         from pipelines.build import build as run_build
 
         with stage_progress() as progress:
-            result = run_build(build_config(**options), progress)
+            result = run_build(opt.build_config(**options), progress)
     print_build(result)
     if result.exit_code:
         fail(result.message, result.exit_code)

@@ -7,23 +7,8 @@ from typing import Any
 
 import typer
 
+from corpus.commands import _options as opt
 from corpus.commands._common import console, err_console, existing_paths, fail, user_errors
-from corpus.commands._options import (
-    DEFAULTS,
-    Address,
-    CacheDir,
-    Executor,
-    IncludeTests,
-    MaxRepoShare,
-    Out,
-    Private,
-    Push,
-    RepoId,
-    Retries,
-    SourcesFile,
-    Workers,
-    build_config,
-)
 
 UPDATE_PINS_ENV = "CORPUS_REBUILD_UPDATE_PINS"
 
@@ -35,9 +20,9 @@ def register(app: typer.Typer) -> None:
 
 
 def rebuild(
-    out: Out = DEFAULTS["out"],
-    sources_file: SourcesFile = None,
-    cache_dir: CacheDir = None,
+    out: opt.Out = opt.DEFAULTS["out"],
+    sources_file: opt.SourcesFile = None,
+    cache_dir: opt.CacheDir = None,
     update_pins: bool = typer.Option(
         True,
         "--update-pins/--no-update-pins",
@@ -50,15 +35,15 @@ def rebuild(
         "--write-sources",
         help="After a PASS build, also write the moved pins back into --sources.",
     ),
-    push: Push = False,
-    repo_id: RepoId = None,
-    private: Private = False,
-    workers: Workers = 0,
-    executor: Executor = "local",
-    address: Address = None,
-    include_tests: IncludeTests = False,
-    max_repo_share: MaxRepoShare = DEFAULTS["max_repo_share"],
-    retries: Retries = DEFAULTS["retries"],
+    push: opt.Push = False,
+    repo_id: opt.RepoId = None,
+    private: opt.Private = False,
+    workers: opt.Workers = 0,
+    executor: opt.Executor = "local",
+    address: opt.Address = None,
+    include_tests: opt.IncludeTests = False,
+    max_repo_share: opt.MaxRepoShare = opt.DEFAULTS["max_repo_share"],
+    retries: opt.Retries = opt.DEFAULTS["retries"],
 ) -> None:
     """Rebuild on a schedule: move pins, re-extract what changed, falsify, publish if PASS.
 
@@ -77,7 +62,7 @@ def rebuild(
         from pipelines.rebuild import RebuildConfig
         from pipelines.rebuild import rebuild as run_rebuild
 
-        result = run_rebuild(RebuildConfig(build=build_config(**options), **own))
+        result = run_rebuild(RebuildConfig(build=opt.build_config(**options), **own))
     _print_run(result.record)
     if result.exit_code:
         fail(result.message, result.exit_code)
@@ -105,7 +90,7 @@ def _print_run(record: dict[str, Any]) -> None:
 
 
 def history(
-    out: Out = DEFAULTS["out"],
+    out: opt.Out = opt.DEFAULTS["out"],
     limit: int = typer.Option(
         20, "--limit", "-n", min=0, metavar="N", help="Show the last N runs (0 = all)."
     ),
