@@ -14,3 +14,6 @@ DEFAULT_DATASET = DEFAULT_OUT / DATASET_DIR
 MAX_REPO_SHARE = 0.4
 #: Retries of a transient network failure (clone, ls-remote), with backoff 1 s, 2 s, 4 s...
 NETWORK_RETRIES = 3
+#: Where build units run, and how many local worker processes (0 = one per CPU).
+EXECUTOR = "local"
+WORKERS = 0

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from corpus.defaults import DEFAULT_OUT, MAX_REPO_SHARE
+from corpus.defaults import DEFAULT_OUT, EXECUTOR, MAX_REPO_SHARE, WORKERS
 from corpus.errors import BadInputError, ExitCode
 from corpus.layout import CandidatePaths, DatasetLayout, OutLayout, ShardPaths, split_file_name
 from corpus.schema import EXTRACTOR_VERSION, SPLITS
@@ -48,8 +48,8 @@ class BuildConfig:
     cache_dir: Path | None = None
     sources_file: Path | None = None
     only: tuple[str, ...] = ()
-    workers: int = 0
-    executor: str = "local"
+    workers: int = WORKERS
+    executor: str = EXECUTOR
     address: str | None = None
     include_tests: bool = False
     max_repo_share: float = MAX_REPO_SHARE

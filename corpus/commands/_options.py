@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from corpus.defaults import DEFAULT_OUT, MAX_REPO_SHARE, NETWORK_RETRIES
+from corpus.defaults import DEFAULT_OUT, EXECUTOR, MAX_REPO_SHARE, NETWORK_RETRIES, WORKERS
 
 SourcesFile = Annotated[
     Path | None,
@@ -88,6 +88,8 @@ Retries = Annotated[
 DEFAULTS: dict[str, Any] = {
     "out": DEFAULT_OUT,
     "max_repo_share": MAX_REPO_SHARE,
+    "workers": WORKERS,
+    "executor": EXECUTOR,
     "retries": NETWORK_RETRIES,
 }
 

@@ -27,8 +27,8 @@ def build(
     cache_dir: opt.CacheDir = None,
     out: opt.Out = opt.DEFAULTS["out"],
     only: opt.Only = [],  # noqa: B006  (Typer reads the default; it is never mutated)
-    workers: opt.Workers = 0,
-    executor: opt.Executor = "local",
+    workers: opt.Workers = opt.DEFAULTS["workers"],
+    executor: opt.Executor = opt.DEFAULTS["executor"],
     address: opt.Address = None,
     push: opt.Push = False,
     repo_id: opt.RepoId = None,
