@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 
 #: Bumped whenever extraction output for the same input can change.
-EXTRACTOR_VERSION = "1.1.0"
+EXTRACTOR_VERSION = "1.2.0"
 
 CONTAINER_KINDS = ("free", "impl", "trait_impl", "trait", "extern")
 SPLITS = ("train", "validation", "test")
@@ -62,6 +62,13 @@ EXTRACT_FIELDS: tuple[Field, ...] = (
     Field("container_kind", _S, False, "free, impl, trait_impl, trait or extern"),
     Field("self_type", _S, True, "impl self type (impl/trait_impl), else null"),
     Field("trait_name", _S, True, "implemented or declaring trait, else null"),
+    Field(
+        "container_header",
+        _S,
+        True,
+        "the enclosing impl/trait/extern block's header as written, whitespace-normalised "
+        "(impl<T> Foo<T> where T: Clone), null for free fns",
+    ),
     Field("visibility", _S, True, "visibility as written (pub, pub(crate), ...), null if none"),
     Field("is_async", _B, False, "declared async"),
     Field("is_const", _B, False, "declared const"),

@@ -10,7 +10,8 @@ from typing import Any
 
 from corpus.extract.parser import GRAMMAR_VERSION
 from corpus.schema import ALL_COLUMNS, EXTRACTOR_VERSION, SPLITS, permalink, record_id
-from corpus.store import DATA_DIR, STATS_FILE, write_json, write_parquet
+from corpus.layout import DATA_DIR, STATS_FILE
+from corpus.store import write_json, write_parquet
 
 COMMIT = "a" * 40
 
@@ -42,6 +43,7 @@ def make_record(i: int = 0, **overrides: Any) -> dict[str, Any]:
         "container_kind": "free",
         "self_type": None,
         "trait_name": None,
+        "container_header": None,
         "visibility": "pub",
         "is_async": False,
         "is_const": False,

@@ -284,14 +284,15 @@ def test_signature_modifiers_generics_where() -> None:
     )
     recs, _ = ex(src)
     f = recs["f"]
+    # As rustfmt prints it on one line: no space inside brackets, no trailing commas.
     assert f["signature"] == (
-        "pub(crate) const unsafe fn f<'a, T: Clone>( &'a self, x: T, mut y: u8, ) "
-        "-> Result<(), E> where T: Copy,"
+        "pub(crate) const unsafe fn f<'a, T: Clone>(&'a self, x: T, mut y: u8) "
+        "-> Result<(), E> where T: Copy"
     )
     assert f["visibility"] == "pub(crate)"
     assert (f["is_const"], f["is_unsafe"], f["is_async"]) == (True, True, False)
     assert f["generics"] == "<'a, T: Clone>"
-    assert f["where_clause"] == "where T: Copy,"
+    assert f["where_clause"] == "where T: Copy"
     assert f["params"] == ["&'a self", "x: T", "mut y: u8"]
     assert f["return_type"] == "Result<(), E>"
     assert f["source"].startswith("pub(crate) const unsafe fn f") and f["source"].endswith("}")
@@ -475,3 +476,26 @@ def test_crate_name_follows_the_checkout_across_pins(tmp_path: Path) -> None:
     os.utime(toml, ns=(1, 2_000_000_000_000_000_000))
     recs, _ = ex("pub fn f() {}\n", "src/lib.rs", root=tmp_path)
     assert recs["f"]["qualified_path"] == "renamed_crate::f"
+
+
+@pytest.mark.parametrize(
+    ("written", "printed"),
+    [
+        ("fn f<P: AsRef<Path>>(\n    &self,\n    dir: P,\n) -> T {}", "fn f<P: AsRef<Path>>(&self, dir: P) -> T"),
+        ("fn f( x : u8 , ) {}", "fn f(x: u8)"),
+        ("fn f<'a, T: ?Sized + Fn(u8) -> u8>(x: &'a T) {}", "fn f<'a, T: ?Sized + Fn(u8) -> u8>(x: &'a T)"),
+        ("fn f(x: &[u8; N], y: *const u8, z: &&str) {}", "fn f(x: &[u8; N], y: *const u8, z: &&str)"),
+        ("fn f(y: <T as Tr>::Out) -> Box<dyn Error + 'static> {}", "fn f(y: <T as Tr>::Out) -> Box<dyn Error + 'static>"),
+        ("fn f<F>(f: F) where F: for<'a> Fn(&'a str) -> &'a str, {}", "fn f<F>(f: F) where F: for<'a> Fn(&'a str) -> &'a str"),
+        ("pub(crate) extern \"C\" fn f(x: u8 /* the x */) -> ! {}", 'pub(crate) extern "C" fn f(x: u8) -> !'),
+        ("fn f((a, b): (u8, u8), mut s: Box<Self>) -> ty!(u8) {}", "fn f((a, b): (u8, u8), mut s: Box<Self>) -> ty!(u8)"),
+        ("fn f<const N: usize>(x: [u8; { N + 1 }]) -> Vec<Vec<u8>,> {}", "fn f<const N: usize>(x: [u8; { N + 1 }]) -> Vec<Vec<u8>>"),
+    ],
+)
+def test_signatures_print_as_rustfmt_does_on_one_line(written: str, printed: str) -> None:
+    recs, _ = ex(written + "\n")
+    assert recs["f"]["signature"] == printed
+    # and it is still a function signature tree-sitter parses cleanly
+    from corpus.extract.parser import parse
+
+    assert not parse((printed + " {}").encode()).root_node.has_error

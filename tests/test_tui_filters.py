@@ -262,7 +262,7 @@ def test_empty_table_loads_as_empty_corpus(tmp_path: Path) -> None:
 
 
 def test_dedent_item_shows_the_item_at_its_own_indentation() -> None:
-    from tui.text import dedent_item
+    from corpus.text import dedent_item
 
     src = "pub fn new(x: u8) -> Self {\n        Self(x)\n    }"
     assert dedent_item(src) == "pub fn new(x: u8) -> Self {\n    Self(x)\n}"

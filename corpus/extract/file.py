@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from corpus.extract.crate import FileContext
-from corpus.extract.items import error_ratio, extract_tree_records
+from corpus.extract.items import Budget, OverBudget, error_ratio, extract_tree_records
 from corpus.extract.parser import parse
 from corpus.schema import sort_key
 
@@ -26,8 +26,14 @@ class FileResult:
     parse_error: bool = False
 
 
-def extract_file_bytes(data: bytes, rel_path: str, ctx: FileContext) -> FileResult:
-    """Extract every function item of one file's bytes (never raises on bad Rust)."""
+def extract_file_bytes(
+    data: bytes, rel_path: str, ctx: FileContext, budget: Budget | None = None
+) -> FileResult:
+    """Extract every function item of one file's bytes (never raises on bad Rust).
+
+    A file over its ``budget`` (time, or nested output) is dropped whole and counted under
+    ``file_time_budget`` / ``nesting_amplification``.
+    """
     result = FileResult()
     if len(data) > MAX_FILE_BYTES:
         result.drops["oversized_file"] += 1
@@ -46,6 +52,11 @@ def extract_file_bytes(data: bytes, rel_path: str, ctx: FileContext) -> FileResu
     if root.has_error and error_ratio(root, len(data)) > MAX_ERROR_RATIO:
         result.drops["mostly_error_file"] += 1
         return result
-    result.records = extract_tree_records(data, rel_path, ctx, result.drops, root)
+    try:
+        result.records = extract_tree_records(data, rel_path, ctx, result.drops, root, budget)
+    except OverBudget as exc:  # one pathological file costs only itself
+        result.records = []
+        result.drops[exc.reason] += 1
+        return result
     result.records.sort(key=sort_key)
     return result

@@ -1,15 +1,18 @@
 """Function items of one parsed tree, with their containers, modifiers, signatures and docs.
 
-Items are found with one tree-sitter query (C speed); only the found nodes and their ancestors
-are touched from Python. Item-position macro invocations (`cfg_rt! { ... }`) are re-parsed from
+Items are found by one walk down the tree carrying the scope (module path, container, test
+context), entering only sub-trees that hold the ``fn`` keyword: linear in depth and cheap for
+bodies without nested fns. Item-position macro invocations (`cfg_rt! { ... }`) are re-parsed from
 their token-tree text and walked the same way, their records marked with the macro's name.
 """
 
 from __future__ import annotations
 
 import re
+import time
+from bisect import bisect_left
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +22,11 @@ from corpus.extract.cfg import cfg_only_in_tests
 from corpus.extract.crate import FileContext
 from corpus.extract.docs import collect_doc, sections, summary
 from corpus.extract.parser import GRAMMAR_VERSION, RUST, parse
+from corpus.extract.signature import node_text
 from corpus.schema import EXTRACTOR_VERSION, permalink, record_id
 
-# Fns below item level (in fn bodies, const blocks, ERROR regions) are found with this query,
-# run only on sub-trees whose text contains the `fn` keyword: a query over the whole tree costs
-# a third of the parse, while item-level containers are few and walked directly.
-_FNS = Query(RUST, "[(function_item) (function_signature_item)] @fn")
+# Items are found by one walk down the tree that enters only sub-trees holding the `fn`
+# keyword (located by bisecting its offsets), so fn bodies without nested fns cost nothing.
 _FN_KEYWORD = re.compile(rb"\bfn\b")
 _CONTAINERS = frozenset({"mod_item", "impl_item", "trait_item", "foreign_mod_item"})
 _ERRORS = Query(RUST, "(ERROR) @e")
@@ -67,6 +69,7 @@ class Scope:
     self_type: str | None = None
     trait_name: str | None = None
     abi: str | None = None
+    header: str | None = None  # the container's header: impl<..> Type<..> where .., trait ..
     nested: bool = False
     test_module: bool = False
     test_item: bool = False  # inside a `#[cfg(test)] impl` or trait
@@ -90,6 +93,13 @@ def _extern_abi(modifier: Node) -> str:
         if child.type == "string_literal":
             return child.text.decode("utf-8").strip('"')
     return "C"
+
+
+def _container_header(node: Node) -> str:
+    """An impl, trait or extern block up to its body, as rustfmt prints it on one line:
+    ``impl<T: Clone> Foo<T> where T: Send``, ``pub unsafe trait Bar: Baz``, ``extern "C"``."""
+    body = node.child_by_field_name("body")
+    return node_text(node, body.start_byte if body is not None else None) or ""
 
 
 def _modifiers(node: Node, scope: Scope) -> dict[str, Any]:
@@ -119,15 +129,34 @@ def _signature_parts(node: Node) -> dict[str, Any]:
     params_node = node.child_by_field_name("parameters")
     ret = node.child_by_field_name("return_type")
     params = [
-        _norm(p.text)
+        node_text(p) or ""
         for p in (params_node.named_children if params_node is not None else ())
         if p.type in ("parameter", "self_parameter", "variadic_parameter")
     ]
     return {
-        "generics": _norm(tp.text) if tp is not None else None,
-        "where_clause": _norm(where.text) if where is not None else None,
+        "generics": node_text(tp),
+        "where_clause": node_text(where),
         "params": params,
-        "return_type": _norm(ret.text) if ret is not None else None,
+        "return_type": node_text(ret),
+    }
+
+
+def _provenance(
+    ctx: FileContext, path: str, span: tuple[int, int, int, int], source: str
+) -> dict[str, Any]:
+    """id, repo, commit, path, lines, bytes and permalink of an item at ``span``
+    (start byte, end byte, start line, end line)."""
+    a, b, first, last = span
+    return {
+        "id": record_id(ctx.repo, ctx.commit, path, a, b, source),
+        "repo": ctx.repo,
+        "commit": ctx.commit,
+        "path": path,
+        "start_line": first,
+        "end_line": last,
+        "start_byte": a,
+        "end_byte": b,
+        "permalink": permalink(ctx.repo, ctx.commit, path, first, last),
     }
 
 
@@ -149,99 +178,132 @@ def _test_reason(attributes: list[str], scope: Scope, ctx: FileContext) -> str |
     return ctx.test_reason
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """The scope on the way down to an item: what encloses it so far (innermost wins)."""
+
+    segments: tuple[str, ...] | None = None  # a linked list: (parent, segment)
+    kind: str | None = None
+    self_type: str | None = None
+    trait_name: str | None = None
+    abi: str | None = None
+    header: str | None = None
+    nested: bool = False
+    test_module: bool = False
+    test_item: bool = False
+    in_error: bool = False
+
+    def _with(self, segment: str | None, **kw: Any) -> _Frame:
+        segs = (self.segments, segment) if segment is not None else self.segments
+        return replace(self, segments=segs, **kw)  # type: ignore[arg-type]
+
+    def enter_fn(self, fn: Node) -> _Frame:
+        """Inside ``fn``'s body: a nested item, whose own container (if any) is inside it."""
+        name = fn.child_by_field_name("name")
+        seg = _norm(name.text) if name is not None else "_"
+        return self._with(seg, nested=True, kind=None, self_type=None, trait_name=None,
+                          abi=None, header=None)  # fmt: skip
+
+    def enter(self, node: Node, cfg_test: bool) -> _Frame:
+        """Inside ``node`` (a container, an ERROR region or any other node)."""
+        t = node.type
+        if t == "impl_item":
+            ty, tr = node.child_by_field_name("type"), node.child_by_field_name("trait")
+            seg = _type_path_segment(ty)
+            return self._with(
+                f"<{seg} as {_norm(tr.text)}>" if tr is not None else seg,
+                kind="trait_impl" if tr is not None else "impl",
+                self_type=_norm(ty.text) if ty is not None else None,
+                trait_name=_norm(tr.text) if tr is not None else None,
+                abi=None,
+                header=_container_header(node),
+                test_item=self.test_item or cfg_test,
+            )
+        if t == "trait_item":
+            name = node.child_by_field_name("name")
+            seg = _norm(name.text) if name is not None else "_"
+            return self._with(seg, kind="trait", self_type=None, trait_name=seg, abi=None,
+                              header=_container_header(node),
+                              test_item=self.test_item or cfg_test)  # fmt: skip
+        if t == "foreign_mod_item":
+            mod = next((c for c in node.children if c.type == "extern_modifier"), None)
+            return self._with(None, kind="extern", self_type=None, trait_name=None,
+                              abi=_extern_abi(mod) if mod is not None else "C",
+                              header=_container_header(node))  # fmt: skip
+        if t == "mod_item":
+            name = node.child_by_field_name("name")
+            seg = _norm(name.text) if name is not None else "_"
+            return self._with(seg, test_module=self.test_module or cfg_test)
+        if t == "ERROR":
+            return self._with(None, in_error=True)
+        return self
+
+    def scope(self, outer: Scope) -> Scope:
+        """The item's scope, continued from ``outer`` (a macro invocation's scope)."""
+        segs: list[str] = []
+        link = self.segments
+        while link is not None:
+            link, seg = link  # type: ignore[misc]
+            segs.append(seg)
+        segs.reverse()
+        own = self.kind is not None or self.nested
+        src = self if own else outer
+        return Scope(
+            segments=outer.segments + segs,
+            kind=src.kind,
+            self_type=src.self_type,
+            trait_name=src.trait_name,
+            abi=src.abi,
+            header=src.header,
+            nested=self.nested or outer.nested,
+            test_module=self.test_module or outer.test_module,
+            test_item=self.test_item or outer.test_item,
+            in_error=self.in_error or outer.in_error,
+        )
+
+
+class OverBudget(Exception):
+    """A file asked more of the extractor than any real source does (see ``Budget``)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class Budget:
+    """What one file may cost: ``seconds`` of walking, and records whose sources add up to at
+    most ``amplification`` times the file (nested fns repeat their parents' text: 20,000
+    nested fns in 180 KB would publish gigabytes). Exceeding either drops the file, counted."""
+
+    seconds: float = 10.0
+    amplification: int = 32
+    started: float = field(default_factory=time.monotonic)
+    source_bytes: int = 0
+
+    def spend(self, file_size: int, source_bytes: int = 0) -> None:
+        """Charge ``source_bytes`` of output; raise ``OverBudget`` past either limit."""
+        self.source_bytes += source_bytes
+        if self.source_bytes > self.amplification * file_size + (1 << 20):
+            raise OverBudget("nesting_amplification")
+        if time.monotonic() - self.started > self.seconds:
+            raise OverBudget("file_time_budget")
+
+
 class _Walker:
     """Extracts records from one tree (a file, or a re-parsed macro body)."""
 
-    def __init__(self, data: bytes, rel_path: str, ctx: FileContext, drops: Counter) -> None:
+    def __init__(
+        self, data: bytes, rel_path: str, ctx: FileContext, drops: Counter, budget: Budget
+    ) -> None:
         self.data = data
+        self.budget = budget
         self.rel_path = rel_path
         self.ctx = ctx
         self.drops = drops
         self.records: list[dict[str, Any]] = []
-        # Node ids are addresses, reused once a tree is freed; macro bodies are parsed into
-        # trees that come and go during the walk, so each walk (one tree) has its own cache.
-        self._cfg_test_cache: dict[int, bool] = {}
-
-    # -- scope -------------------------------------------------------------------------------
-    def _mod_is_cfg_test(self, mod: Node) -> bool:
-        """Whether an item (mod, impl, trait) carries a test-only `#[cfg(..)]`."""
-        key = mod.id
-        cached = self._cfg_test_cache.get(key)
-        if cached is None:
-            cached = False
-            sib = mod.prev_named_sibling
-            while sib is not None and sib.type in (
-                "attribute_item",
-                "line_comment",
-                "block_comment",
-            ):
-                if sib.type == "attribute_item" and is_cfg_test(_norm(sib.text)):
-                    cached = True
-                    break
-                sib = sib.prev_named_sibling
-            self._cfg_test_cache[key] = cached
-        return cached
-
-    def scope_of(self, node: Node, outer: Scope) -> Scope:
-        """The scope of ``node`` within this tree, continued from ``outer``."""
-        segs: list[str] = []
-        s = Scope()
-        p = node.parent
-        while p is not None:
-            t = p.type
-            if t == "function_item":
-                s.nested = True
-                name = p.child_by_field_name("name")
-                segs.append(_norm(name.text) if name is not None else "_")
-            elif t == "impl_item":
-                if self._mod_is_cfg_test(p):
-                    s.test_item = True
-                ty = p.child_by_field_name("type")
-                tr = p.child_by_field_name("trait")
-                seg = _type_path_segment(ty)
-                if tr is not None:
-                    seg = f"<{seg} as {_norm(tr.text)}>"
-                if s.kind is None and not s.nested:
-                    s.kind = "trait_impl" if tr is not None else "impl"
-                    s.self_type = _norm(ty.text) if ty is not None else None
-                    s.trait_name = _norm(tr.text) if tr is not None else None
-                segs.append(seg)
-            elif t == "trait_item":
-                if self._mod_is_cfg_test(p):
-                    s.test_item = True
-                name = p.child_by_field_name("name")
-                seg = _norm(name.text) if name is not None else "_"
-                if s.kind is None and not s.nested:
-                    s.kind = "trait"
-                    s.trait_name = seg
-                segs.append(seg)
-            elif t == "foreign_mod_item":
-                if s.kind is None and not s.nested:
-                    s.kind = "extern"
-                    mod = next((c for c in p.children if c.type == "extern_modifier"), None)
-                    s.abi = _extern_abi(mod) if mod is not None else "C"
-            elif t == "mod_item":
-                name = p.child_by_field_name("name")
-                segs.append(_norm(name.text) if name is not None else "_")
-                if self._mod_is_cfg_test(p):
-                    s.test_module = True
-            elif t == "ERROR":
-                s.in_error = True
-            p = p.parent
-        segs.reverse()
-        if s.kind is None and not s.nested:
-            s.kind, s.self_type, s.trait_name, s.abi = (
-                outer.kind,
-                outer.self_type,
-                outer.trait_name,
-                outer.abi,
-            )
-        s.segments = outer.segments + segs
-        s.nested = s.nested or outer.nested
-        s.test_module = s.test_module or outer.test_module
-        s.test_item = s.test_item or outer.test_item
-        s.in_error = s.in_error or outer.in_error
-        return s
+        #: Byte offsets of every `fn` keyword-like word in the file (macro bodies included).
+        self._fn_at = [m.start() for m in _FN_KEYWORD.finditer(data)]
 
     # -- records -----------------------------------------------------------------------------
     def _read_include(self, target: str) -> str | None:
@@ -268,14 +330,9 @@ class _Walker:
 
     @staticmethod
     def _signature(node: Node) -> str:
-        """The item's text up to its body (or `;`), comments removed, whitespace collapsed."""
-        text = node.text
+        """The item up to its body (or `;`) as rustfmt prints it on one line, no comments."""
         body = node.child_by_field_name("body")
-        end = body.start_byte - node.start_byte if body is not None else len(text)
-        raw = text[:end]
-        if b"//" in raw or b"/*" in raw:
-            raw = _strip_comments(node, end)
-        sig = _norm(raw)
+        sig = node_text(node, body.start_byte if body is not None else None) or ""
         return sig[:-1].rstrip() if sig.endswith(";") else sig
 
     def add(
@@ -299,18 +356,13 @@ class _Walker:
         start_byte, end_byte = base_byte + node.start_byte, base_byte + node.end_byte
         start_line, end_line = (base_row + pt.row + 1 for pt in (node.start_point, node.end_point))
         source = node.text.decode("utf-8")
+        self.budget.spend(len(self.data), len(source))
         test_reason = _test_reason(doc.attributes, scope, ctx)
         self.records.append(
             {
-                "id": record_id(ctx.repo, ctx.commit, self.rel_path, start_byte, end_byte, source),
-                "repo": ctx.repo,
-                "commit": ctx.commit,
-                "path": self.rel_path,
-                "start_line": start_line,
-                "end_line": end_line,
-                "start_byte": start_byte,
-                "end_byte": end_byte,
-                "permalink": permalink(ctx.repo, ctx.commit, self.rel_path, start_line, end_line),
+                **_provenance(
+                    ctx, self.rel_path, (start_byte, end_byte, start_line, end_line), source
+                ),
                 "name": name,
                 "raw_name": raw_name,
                 "qualified_path": "::".join(
@@ -319,6 +371,7 @@ class _Walker:
                 "container_kind": scope.kind or "free",
                 "self_type": scope.self_type,
                 "trait_name": scope.trait_name,
+                "container_header": scope.header,
                 **_modifiers(node, scope),
                 **_signature_parts(node),
                 "signature": self._signature(node),
@@ -344,46 +397,55 @@ class _Walker:
         self, root: Node, outer: Scope, base_byte: int, base_row: int, origin: str, depth: int = 0
     ) -> None:
         """Extract every function of the tree at ``root`` and recurse into item macros."""
-        outer_cache, self._cfg_test_cache = self._cfg_test_cache, {}
-        try:
-            self._walk(root, outer, base_byte, base_row, origin, depth)
-        finally:
-            self._cfg_test_cache = outer_cache
+        self._walk(root, outer, base_byte, base_row, origin, depth)
 
-    def _find_items(self, root: Node, base_byte: int) -> tuple[list[Node], list[Node]]:
-        """Every fn node of the tree, and the item-position macro invocations.
+    def _has_fn(self, node: Node, base_byte: int) -> bool:
+        """Whether the ``fn`` keyword occurs in ``node``'s bytes (a bisect, not a scan)."""
+        a, b = base_byte + node.start_byte, base_byte + node.end_byte
+        i = bisect_left(self._fn_at, a)
+        return i < len(self._fn_at) and self._fn_at[i] < b
 
-        Same result as one query for all fns plus `(source_file|declaration_list
-        (macro_invocation))`, at a fraction of the cost.
+    def _find_items(
+        self, root: Node, base_byte: int
+    ) -> tuple[list[tuple[Node, _Frame]], list[tuple[Node, _Frame]]]:
+        """Every fn node of the tree and the item-position macro invocations, with the frames
+        their scopes come from (made into a ``Scope`` only for what is kept: a path costs its
+        depth).
+
+        One walk down from the root, carrying the scope, into only the sub-trees whose bytes
+        hold the ``fn`` keyword: linear in the tree's depth (a walk up from each fn through
+        ``Node.parent`` is not: tree-sitter finds a parent by descending from the root).
         """
-        fns: list[Node] = []
-        macs: list[Node] = []
-        data = self.data
-        stack = [root]
+        fns: list[tuple[Node, _Frame]] = []
+        macs: list[tuple[Node, _Frame]] = []
+        stack: list[tuple[Node, _Frame, bool]] = [(root, _Frame(), True)]
         while stack:
-            for child in stack.pop().named_children:
+            node, frame, item_level = stack.pop()
+            self.budget.spend(len(self.data))
+            cfg_test = False  # a test-only #[cfg(..)] among the attributes just seen
+            for child in node.named_children:
                 t = child.type
-                if t == "function_signature_item":
-                    fns.append(child)
+                if t == "attribute_item":
+                    cfg_test = cfg_test or is_cfg_test(_norm(child.text))
                     continue
-                if t == "macro_invocation":
-                    macs.append(child)
+                if t in ("line_comment", "block_comment"):
                     continue
-                if t in _CONTAINERS:
+                attrs_test, cfg_test = cfg_test, False
+                if t in ("function_item", "function_signature_item"):
+                    fns.append((child, frame))
                     body = child.child_by_field_name("body")
-                    if body is not None:
-                        stack.append(body)
-                    continue
-                if t == "function_item":
-                    fns.append(child)
-                    child = child.child_by_field_name("body")
-                    if child is None:
-                        continue
-                elif t in ("line_comment", "block_comment", "attribute_item"):
-                    continue
-                a, b = base_byte + child.start_byte, base_byte + child.end_byte
-                if _FN_KEYWORD.search(data, a, b):
-                    fns.extend(QueryCursor(_FNS).captures(child).get("fn", ()))
+                    if body is not None and self._has_fn(body, base_byte):
+                        stack.append((body, frame.enter_fn(child), False))
+                elif t == "macro_invocation" and item_level:
+                    macs.append((child, frame))
+                elif self._has_fn(child, base_byte):
+                    inner = frame.enter(child, attrs_test)
+                    if t in _CONTAINERS:
+                        body = child.child_by_field_name("body")
+                        if body is not None:
+                            stack.append((body, inner, item_level))
+                    else:
+                        stack.append((child, inner, False))
         return fns, macs
 
     def _walk(
@@ -391,7 +453,7 @@ class _Walker:
     ) -> None:
         parse_error = root.has_error
         fns, macs = self._find_items(root, base_byte)
-        for node in fns:
+        for node, frame in fns:
             if node.has_error and not _error_only_in_body(node):
                 self.drops["fn_with_error" if depth == 0 else "macro_fn_with_error"] += 1
                 continue
@@ -399,14 +461,13 @@ class _Walker:
                 # `fn $name() -> $t`: a template for items, not an item
                 self.drops["macro_template_fn"] += 1
                 continue
-            scope = self.scope_of(node, outer)
-            if scope.in_error:
+            if frame.in_error or outer.in_error:
                 self.drops["fn_in_error" if depth == 0 else "macro_fn_in_error"] += 1
                 continue
-            self.add(node, scope, base_byte, base_row, origin, parse_error)
+            self.add(node, frame.scope(outer), base_byte, base_row, origin, parse_error)
         if depth >= _MAX_MACRO_DEPTH:
             return
-        for mac in macs:
+        for mac, frame in macs:
             tt = mac.named_children[-1] if mac.named_child_count else None
             if tt is None or tt.type != "token_tree" or tt.end_byte - tt.start_byte < 4:
                 continue
@@ -415,9 +476,9 @@ class _Walker:
                 continue
             macro = mac.child_by_field_name("macro")
             name = _norm(macro.text).split("::")[-1] if macro is not None else "unknown"
-            scope = self.scope_of(mac, outer)
-            if scope.in_error:
+            if frame.in_error or outer.in_error:
                 continue
+            scope = frame.scope(outer)
             sub = parse(body)
             self.walk(
                 sub.root_node,
@@ -498,9 +559,14 @@ def error_ratio(root: Node, size: int) -> float:
 
 
 def extract_tree_records(
-    data: bytes, rel_path: str, ctx: FileContext, drops: Counter, root: Node
+    data: bytes,
+    rel_path: str,
+    ctx: FileContext,
+    drops: Counter,
+    root: Node,
+    budget: Budget | None = None,
 ) -> list[dict[str, Any]]:
-    """All function records of one parsed file."""
-    walker = _Walker(data, rel_path, ctx, drops)
+    """All function records of one parsed file (``OverBudget`` when it costs too much)."""
+    walker = _Walker(data, rel_path, ctx, drops, budget or Budget())
     walker.walk(root, Scope(test_module=file_is_cfg_test(root)), 0, 0, "source")
     return walker.records

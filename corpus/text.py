@@ -1,4 +1,4 @@
-"""Text helpers for display (no Textual)."""
+"""Text helpers shared by the prompt, the CLI and the TUI (no dependencies)."""
 
 from __future__ import annotations
 

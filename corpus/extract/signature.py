@@ -1,0 +1,83 @@
+"""Signatures (and their parts) as rustfmt prints them on one line, from the parse tree's tokens.
+
+Collapsing whitespace is not enough: a signature written over several lines collapses to
+``fn f<P: AsRef<Path>>( &self, dir: P, ) -> T`` — with a space after ``(`` and a trailing comma
+a model would learn as Rust style. Here the leaf tokens are joined by rustfmt's spacing rules
+(no space inside brackets or before ``,`` ``:`` ``;``, none around ``::``, none between a name and
+its ``(`` or ``<``, spaces around ``->`` ``=`` ``+``) and trailing commas are dropped, giving
+``fn f<P: AsRef<Path>>(&self, dir: P) -> T``. Comments are never part of the text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tree_sitter import Node
+
+#: Nodes whose text is one token (their children are pieces of it).
+_ATOMIC = frozenset(
+    {"lifetime", "string_literal", "raw_string_literal", "char_literal", "integer_literal"}
+)
+_COMMENTS = frozenset({"line_comment", "block_comment"})
+_CLOSE = frozenset({")", "]", ">"})
+_NO_SPACE_BEFORE = _CLOSE | {",", ";", ":", "::", "."}
+_NO_SPACE_AFTER = frozenset({"(", "[", "<", "&", "&&", "::", ".", "#", "?", "*", "$"})
+#: Words after which ``<`` or ``(`` opens a new group rather than continuing a name.
+_SPACED_KEYWORDS = frozenset({"where", "as", "dyn", "in", "mut", "const", "unsafe", "extern"})
+_WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$|^r#\w+$")
+
+
+def leaf_tokens(node: Node, end_byte: int | None = None) -> list[str]:
+    """The text of every token of ``node`` before ``end_byte`` (comments left out)."""
+    out: list[str] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if end_byte is not None and n.start_byte >= end_byte:
+            continue
+        if n.type in _COMMENTS:
+            continue
+        if n.child_count == 0 or n.type in _ATOMIC:
+            text = n.text.decode("utf-8") if n.text else ""
+            if text:
+                out.append(text)
+            continue
+        stack.extend(reversed(n.children))
+    return out
+
+
+def _is_word(tok: str) -> bool:
+    return bool(_WORD.match(tok))
+
+
+def _space_between(a: str, b: str) -> bool:
+    if b in _NO_SPACE_BEFORE or a in _NO_SPACE_AFTER:
+        return False
+    if b in ("<", "(") and (a in (">", ")") or (_is_word(a) and a not in _SPACED_KEYWORDS)):
+        return b == "(" and a == ")"  # `f<T>(x)`, `Vec<T>`, `pub(crate)`; `)(` keeps a space
+    if b == "!" and _is_word(a):
+        return False  # a macro: `ty!(..)`
+    return not (a == "!" and b in ("(", "[", "{"))
+
+
+def join_tokens(tokens: list[str]) -> str:
+    """Tokens joined as rustfmt spaces them on one line, trailing commas dropped."""
+    ends = _CLOSE | {"{"}
+    kept = [
+        t
+        for i, t in enumerate(tokens)
+        if not (t == "," and (i + 1 == len(tokens) or tokens[i + 1] in ends))
+    ]
+    out: list[str] = []
+    for i, tok in enumerate(kept):
+        if i and _space_between(kept[i - 1], tok):
+            out.append(" ")
+        out.append(tok)
+    return "".join(out)
+
+
+def node_text(node: Node | None, end_byte: int | None = None) -> str | None:
+    """``node`` (up to ``end_byte``) as one rustfmt-spaced line; None for no node."""
+    if node is None:
+        return None
+    return join_tokens(leaf_tokens(node, end_byte))
