@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from corpus.extract.parser import GRAMMAR_VERSION
-from corpus.schema import ALL_COLUMNS, EXTRACTOR_VERSION, SPLITS, permalink, record_id
 from corpus.layout import DATA_DIR, STATS_FILE
+from corpus.schema import ALL_COLUMNS, EXTRACTOR_VERSION, SPLITS, permalink, record_id
 from corpus.store import write_json, write_parquet
 
 COMMIT = "a" * 40

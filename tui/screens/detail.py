@@ -13,8 +13,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static
 
-from tui.data import Corpus
 from corpus.text import dedent_item
+from tui.data import Corpus
 from tui.widgets.header import CorpusHeader
 
 #: A fixed Pygments theme: the colours do not depend on the user's terminal (stable snapshots).
