@@ -481,15 +481,39 @@ def test_crate_name_follows_the_checkout_across_pins(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("written", "printed"),
     [
-        ("fn f<P: AsRef<Path>>(\n    &self,\n    dir: P,\n) -> T {}", "fn f<P: AsRef<Path>>(&self, dir: P) -> T"),
+        (
+            "fn f<P: AsRef<Path>>(\n    &self,\n    dir: P,\n) -> T {}",
+            "fn f<P: AsRef<Path>>(&self, dir: P) -> T",
+        ),
         ("fn f( x : u8 , ) {}", "fn f(x: u8)"),
-        ("fn f<'a, T: ?Sized + Fn(u8) -> u8>(x: &'a T) {}", "fn f<'a, T: ?Sized + Fn(u8) -> u8>(x: &'a T)"),
-        ("fn f(x: &[u8; N], y: *const u8, z: &&str) {}", "fn f(x: &[u8; N], y: *const u8, z: &&str)"),
-        ("fn f(y: <T as Tr>::Out) -> Box<dyn Error + 'static> {}", "fn f(y: <T as Tr>::Out) -> Box<dyn Error + 'static>"),
-        ("fn f<F>(f: F) where F: for<'a> Fn(&'a str) -> &'a str, {}", "fn f<F>(f: F) where F: for<'a> Fn(&'a str) -> &'a str"),
-        ("pub(crate) extern \"C\" fn f(x: u8 /* the x */) -> ! {}", 'pub(crate) extern "C" fn f(x: u8) -> !'),
-        ("fn f((a, b): (u8, u8), mut s: Box<Self>) -> ty!(u8) {}", "fn f((a, b): (u8, u8), mut s: Box<Self>) -> ty!(u8)"),
-        ("fn f<const N: usize>(x: [u8; { N + 1 }]) -> Vec<Vec<u8>,> {}", "fn f<const N: usize>(x: [u8; { N + 1 }]) -> Vec<Vec<u8>>"),
+        (
+            "fn f<'a, T: ?Sized + Fn(u8) -> u8>(x: &'a T) {}",
+            "fn f<'a, T: ?Sized + Fn(u8) -> u8>(x: &'a T)",
+        ),
+        (
+            "fn f(x: &[u8; N], y: *const u8, z: &&str) {}",
+            "fn f(x: &[u8; N], y: *const u8, z: &&str)",
+        ),
+        (
+            "fn f(y: <T as Tr>::Out) -> Box<dyn Error + 'static> {}",
+            "fn f(y: <T as Tr>::Out) -> Box<dyn Error + 'static>",
+        ),
+        (
+            "fn f<F>(f: F) where F: for<'a> Fn(&'a str) -> &'a str, {}",
+            "fn f<F>(f: F) where F: for<'a> Fn(&'a str) -> &'a str",
+        ),
+        (
+            'pub(crate) extern "C" fn f(x: u8 /* the x */) -> ! {}',
+            'pub(crate) extern "C" fn f(x: u8) -> !',
+        ),
+        (
+            "fn f((a, b): (u8, u8), mut s: Box<Self>) -> ty!(u8) {}",
+            "fn f((a, b): (u8, u8), mut s: Box<Self>) -> ty!(u8)",
+        ),
+        (
+            "fn f<const N: usize>(x: [u8; { N + 1 }]) -> Vec<Vec<u8>,> {}",
+            "fn f<const N: usize>(x: [u8; { N + 1 }]) -> Vec<Vec<u8>>",
+        ),
     ],
 )
 def test_signatures_print_as_rustfmt_does_on_one_line(written: str, printed: str) -> None:
