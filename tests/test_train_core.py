@@ -12,9 +12,10 @@ from typer.testing import CliRunner
 
 from corpus.cli import app
 from corpus.errors import BadInputError
+from corpus.prompt import comment_as_doc, doc_as_comment
 from pipelines.train.arch import BUILTIN, resolve_shape
 from pipelines.train.config import TIERS, collect_errors, load_config, load_values
-from pipelines.train.data import IGNORE_INDEX, comment_as_doc, doc_as_comment, to_messages
+from pipelines.train.data import IGNORE_INDEX, to_messages
 from pipelines.train.plan import GIB, plan_memory
 from tests.records_factory import make_record
 from tests.train_fixtures import tiny_dataset_dir, tiny_model_dir
@@ -99,37 +100,56 @@ def test_only_assistant_tokens_carry_loss(tiny_model_dir) -> None:
     assert "rustdoc comment" in tok.decode(ids[:first]) and rec["signature"] in tok.decode(ids)
 
 
-def test_data_selection_and_truncation(tiny_model_dir, tiny_dataset_dir) -> None:
+def test_data_selection_and_examples_are_never_cut(tiny_model_dir, tiny_dataset_dir) -> None:
     from pipelines.train.data import build_datasets, tokenize_conversation
     from pipelines.train.model import load_tokenizer
 
     tok = load_tokenizer(str(tiny_model_dir))
     base = load_config("tiny", overrides={"dataset": str(tiny_dataset_dir)})
-    prompt_lens = []
-    for i in range(48):
-        _, labels = tokenize_conversation(tok, to_messages(make_record(i), base))
-        prompt_lens.append(labels.count(IGNORE_INDEX))
-    # Room for at most 2 answer tokens: every example is truncated, none loses all its loss.
-    limit = max(prompt_lens) + 2
+    lengths = sorted(len(tokenize_conversation(tok, to_messages(make_record(i), base))[0])
+                     for i in range(48))  # fmt: skip
+    # A limit between the shortest and the longest example: the long ones are dropped whole,
+    # never cut (a cut answer loses its end-of-turn).
+    limit = lengths[-1] - 1
     cfg = load_config("tiny", overrides={"dataset": str(tiny_dataset_dir), "max_length": limit})
     train, evaluation, stats = build_datasets(cfg, tok)
     assert stats.no_doc == 1 and stats.tests_excluded == 1
     assert stats.per_split == {"train": 40, "validation": 8}
-    assert stats.truncated == 48 and stats.dropped_no_loss == 0
-    assert all(len(x) <= limit for x in list(train["input_ids"]) + list(evaluation["input_ids"]))
+    kept = list(train["input_ids"]) + list(evaluation["input_ids"])
+    assert stats.dropped_too_long == 48 - len(kept) > 0 and stats.examples == len(kept)
+    end = tok.convert_tokens_to_ids("<|im_end|>")
+    for ids in kept:
+        assert len(ids) <= limit and end in ids[-2:]  # every kept example ends its answer
     too_short = load_config(
-        "tiny", overrides={"dataset": str(tiny_dataset_dir), "max_length": min(prompt_lens)}
+        "tiny", overrides={"dataset": str(tiny_dataset_dir), "max_length": lengths[0] - 1}
     )
-    with pytest.raises(BadInputError, match="dropped by truncation"):
+    with pytest.raises(BadInputError, match="every training example is longer than"):
         build_datasets(too_short, tok)
     cfg2 = load_config(
         "tiny",
         overrides={"dataset": str(tiny_dataset_dir), "include_tests": True, "max_length": 512},
     )
     _, _, stats2 = build_datasets(cfg2, tok)
-    assert stats2.per_split["train"] == 41 and stats2.truncated == 0
+    assert stats2.per_split["train"] == 41 and stats2.dropped_too_long == 0
     with pytest.raises(BadInputError, match="no such local dataset"):
         build_datasets(load_config("tiny", overrides={"dataset": "./missing"}), tok)
+
+
+def test_a_source_prompt_is_shortened_to_fit_not_its_answer(tiny_model_dir) -> None:
+    from pipelines.train.data import DataStats, tokenize_records
+    from pipelines.train.model import load_tokenizer
+
+    tok = load_tokenizer(str(tiny_model_dir))
+    body = "\n".join(f"    let v{i} = x.wrapping_add({i});" for i in range(300))
+    rec = make_record(1, source=f"pub fn func_1(x: u32) -> u32 {{\n{body}\n    x\n}}")
+    cfg = load_config("tiny", overrides={"prompt_input": "source", "max_length": 600})
+    stats = DataStats()
+    cols = tokenize_records([rec], tok, cfg, stats)
+    (ids,) = cols["input_ids"]
+    text = tok.decode(ids)
+    assert stats.shortened == 1 and len(ids) <= 600 and "lines elided" in text
+    assert text.endswith(doc_as_comment(rec["doc"]) + "<|im_end|>\n")
+    assert "let v0 = " in text and "let v299 = " in text  # the body's first and last lines
 
 
 def test_4bit_layers_are_nf4_with_double_quant(tiny_model_dir) -> None:

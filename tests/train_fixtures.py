@@ -41,8 +41,7 @@ def build_tokenizer(dest: Path) -> Path:
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
-    from pipelines.train.config import DEFAULT_SYSTEM_PROMPT
-    from pipelines.train.data import doc_as_comment, user_prompt
+    from corpus.prompt import SYSTEM_PROMPT, PromptSpec, code_block, doc_as_comment, user_prompt
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -52,13 +51,11 @@ def build_tokenizer(dest: Path) -> Path:
         special_tokens=SPECIAL_TOKENS,
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
-    texts = [DEFAULT_SYSTEM_PROMPT, "system user assistant"]
+    texts = [SYSTEM_PROMPT, "system user assistant"]
     for r in dataset_records(200):
-        texts += [
-            user_prompt(r["signature"]),
-            user_prompt(r["source"]),
-            doc_as_comment(r["doc"] or ""),
-        ]
+        texts += [user_prompt(code_block(r, PromptSpec(input=i), len)) for i in
+                  ("signature", "context", "source")]  # fmt: skip
+        texts.append(doc_as_comment(r["doc"] or ""))
     # Varied identifiers so the BPE reaches ~2k merges (like real code, many distinct names).
     rng = random.Random(0)
     letters = "abcdefghijklmnopqrstuvwxyz_"

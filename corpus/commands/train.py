@@ -317,6 +317,12 @@ def generate(
     signature: str = typer.Option(None, "--signature", "-s", help="A Rust function signature."),
     file: Path = typer.Option(None, "--file", "-f", help="A Rust source file."),
     fn: str = typer.Option(None, "--fn", help="Name of the function in --file."),
+    impl: str = typer.Option(
+        None,
+        "--impl",
+        help='With --signature: the enclosing block\'s header, e.g. "impl<T> Foo<T>" or '
+        '"impl Display for Foo" (the context the prompt shows).',
+    ),
     model: str = typer.Option(None, "--model", "-m", help="Base model (default: the adapter's)."),
     max_new_tokens: int = typer.Option(256, "--max-new-tokens", help="Generation budget."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
@@ -334,14 +340,12 @@ def generate(
     with user_errors():
         from pipelines.train.generate import find_function, generate_doc
 
-        src = signature
-        if file is not None:
-            rec = find_function(file, fn)
-            signature, src = rec["signature"], rec["source"]
+        rec = find_function(file, fn) if file is not None else None
         doc = generate_doc(
             adapter,
             signature=signature,
-            source=src,
+            container=impl,
+            record=rec,
             model=model,
             max_new_tokens=max_new_tokens,
             device=device,

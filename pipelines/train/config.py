@@ -18,16 +18,13 @@ from typing import Any
 import yaml
 
 from corpus.errors import BadInputError
+from corpus.prompt import DEFAULT_PROMPT_INPUT, DEFAULT_SOURCE_BUDGET, PROMPT_INPUTS, SYSTEM_PROMPT
 
 RECIPES_DIR = Path(__file__).parent / "recipes"
 TIERS = ("tiny", "small", "medium", "large")
 DEFAULT_TIER = "small"
 
-DEFAULT_SYSTEM_PROMPT = (
-    "You are an expert Rust programmer. You write idiomatic rustdoc comments: a one-line "
-    "summary, then details, and sections such as # Examples, # Errors, # Panics or # Safety "
-    "when they apply."
-)
+DEFAULT_SYSTEM_PROMPT = SYSTEM_PROMPT
 
 
 def _f(
@@ -92,14 +89,23 @@ class TrainConfig:
         "Local dataset folder/parquet (corpus build output) or a Hub dataset ORG/NAME[@revision].",
     )
     prompt_input: str = _f(
-        "signature",
-        "What the user turn shows: the function signature, or its whole source.",
-        ("signature", "source"),
+        DEFAULT_PROMPT_INPUT,
+        "What the user turn shows: the signature; its context (module path and the enclosing "
+        "impl/trait/extern header around the signature); or the whole source, in context.",
+        PROMPT_INPUTS,
+    )
+    source_budget: int = _f(
+        DEFAULT_SOURCE_BUDGET,
+        "Tokens of item source a `source` prompt shows before cutting the body's middle.",
+        ge=16,
     )
     system_prompt: str = _f(DEFAULT_SYSTEM_PROMPT, "System message of every conversation.")
     include_tests: bool = _f(False, "Also train on records flagged is_test.")
     max_length: int = _f(
-        2048, "Maximum tokens per (packed) sequence; longer examples are truncated.", ge=32
+        2048,
+        "Maximum tokens per example and (packed) sequence; longer examples are shortened "
+        "(source prompts) or dropped, never cut.",
+        ge=32,
     )
     packing: bool = _f(True, "Pack several conversations into one sequence (padding-free).")
     packing_strategy: str = _f(

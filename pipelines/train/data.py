@@ -1,8 +1,11 @@
 """Corpus records -> ChatML conversations -> token ids with assistant-only labels.
 
-Conversation: a system prompt; the user asks for the rustdoc comment of one function (its
-signature or whole source); the assistant answers with the doc as ``///`` lines. Tokens of the
-system and user turns get label -100, so the loss is on the assistant's answer only.
+The conversation is ``corpus.prompt``'s (system prompt; the user asks for the rustdoc comment
+of one function, shown as ``prompt_input`` says; the assistant answers with the doc as ``///``
+lines). Tokens of the system and user turns get label -100, so the loss is on the assistant's
+answer only. An example longer than ``max_length`` is never cut: a ``source`` prompt has its
+body shortened until it fits, and anything that still does not fit is dropped and counted — a
+cut answer would teach the model to stop mid-doc without its end-of-turn.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from corpus.errors import BadInputError
+from corpus.prompt import PromptSpec, messages
 
 if TYPE_CHECKING:
     import polars as pl
@@ -23,40 +27,17 @@ IGNORE_INDEX = -100
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+(@[\w./-]+)?$")
 
 
-def user_prompt(code: str) -> str:
-    """The user turn for one function's signature or source."""
-    return f"Write the rustdoc comment for this Rust function.\n\n```rust\n{code}\n```"
-
-
-def doc_as_comment(doc: str) -> str:
-    """``"Adds.\\n\\nMore."`` -> ``"/// Adds.\\n///\\n/// More."`` (blank lines become bare ///)."""
-    return "\n".join(f"/// {line}".rstrip() for line in doc.strip("\n").split("\n"))
-
-
-def comment_as_doc(text: str) -> str:
-    """Inverse of :func:`doc_as_comment` for generated text: keep the ``///`` lines' content."""
-    lines = []
-    for line in text.strip().splitlines():
-        s = line.strip()
-        if not s.startswith("///"):
-            continue
-        s = s[3:]
-        lines.append(s[1:] if s.startswith(" ") else s)
-    return "\n".join(lines)
+def prompt_spec(cfg: TrainConfig) -> PromptSpec:
+    """The prompt this recipe trains with (the one eval, generate and serve must use too)."""
+    return PromptSpec(input=cfg.prompt_input, system=cfg.system_prompt,
+                      source_budget=cfg.source_budget)  # fmt: skip
 
 
 def to_messages(
-    record: dict[str, Any], cfg: TrainConfig, *, with_answer: bool = True
+    record: dict[str, Any], cfg: TrainConfig, *, with_answer: bool = True, count: Any = None
 ) -> list[dict]:
-    """The ChatML conversation of one record."""
-    code = record["signature"] if cfg.prompt_input == "signature" else record["source"]
-    msgs = [
-        {"role": "system", "content": cfg.system_prompt},
-        {"role": "user", "content": user_prompt(code)},
-    ]
-    if with_answer:
-        msgs.append({"role": "assistant", "content": doc_as_comment(record["doc"])})
-    return msgs
+    """The ChatML conversation of one record, as ``corpus.prompt`` builds it for this recipe."""
+    return messages(record, prompt_spec(cfg), with_answer=with_answer, count=count)
 
 
 def tokenize_conversation(tokenizer: Any, messages: list[dict]) -> tuple[list[int], list[int]]:
@@ -87,8 +68,8 @@ class DataStats:
     no_doc: int = 0
     tests_excluded: int = 0
     examples: int = 0
-    truncated: int = 0
-    dropped_no_loss: int = 0
+    shortened: int = 0  # source prompts whose body was cut further to fit max_length
+    dropped_too_long: int = 0
     tokens: int = 0
     loss_tokens: int = 0
     per_split: dict[str, int] = field(default_factory=dict)
@@ -140,24 +121,42 @@ def select_records(df: pl.DataFrame, cfg: TrainConfig, split: str, stats: DataSt
     return part.to_dicts()
 
 
+def _fit(
+    rec: dict, tokenizer: Any, cfg: TrainConfig
+) -> tuple[list[int], list[int], bool] | None:
+    """(input_ids, labels, whether the body was shortened) of ``rec`` within ``max_length``,
+    shortening a source prompt's body if that is what it takes; None when it cannot fit."""
+    from dataclasses import replace
+
+    def count(text: str) -> int:
+        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    spec = prompt_spec(cfg)
+    ids, labels = tokenize_conversation(tokenizer, messages(rec, spec, count=count))
+    while len(ids) > cfg.max_length and spec.input == "source" and spec.source_budget > 16:
+        over = len(ids) - cfg.max_length
+        spec = replace(spec, source_budget=max(16, spec.source_budget - over - 8))
+        ids, labels = tokenize_conversation(tokenizer, messages(rec, spec, count=count))
+    shortened = spec.source_budget != cfg.source_budget
+    return (ids, labels, shortened) if len(ids) <= cfg.max_length else None
+
+
 def tokenize_records(
     records: list[dict], tokenizer: Any, cfg: TrainConfig, stats: DataStats
 ) -> dict[str, list[list[int]]]:
-    """Columns ``input_ids`` and ``labels``, truncated to ``max_length`` (truncations counted)."""
+    """Columns ``input_ids`` and ``labels``, every example whole and within ``max_length``."""
     ids_col: list[list[int]] = []
     lab_col: list[list[int]] = []
     for rec in records:
-        ids, labels = tokenize_conversation(tokenizer, to_messages(rec, cfg))
-        if len(ids) > cfg.max_length:
-            stats.truncated += 1
-            ids, labels = ids[: cfg.max_length], labels[: cfg.max_length]
-        n_loss = sum(1 for x in labels if x != IGNORE_INDEX)
-        if n_loss == 0:  # the prompt alone filled max_length: nothing to learn from
-            stats.dropped_no_loss += 1
+        fitted = _fit(rec, tokenizer, cfg)
+        if fitted is None:
+            stats.dropped_too_long += 1
             continue
+        ids, labels, shortened = fitted
+        stats.shortened += shortened
         stats.examples += 1
         stats.tokens += len(ids)
-        stats.loss_tokens += n_loss
+        stats.loss_tokens += sum(1 for x in labels if x != IGNORE_INDEX)
         ids_col.append(ids)
         lab_col.append(labels)
     return {"input_ids": ids_col, "labels": lab_col}
@@ -191,5 +190,8 @@ def build_datasets(
             )
         evaluation = Dataset.from_dict(tokenize_records(eval_recs, tokenizer, cfg, stats))
     if len(train) == 0:
-        raise BadInputError("every training example was dropped by truncation; raise max_length")
+        raise BadInputError(
+            f"every training example is longer than max_length={cfg.max_length} tokens; "
+            "raise max_length"
+        )
     return train, evaluation, stats

@@ -51,6 +51,8 @@ def generate_doc(
     *,
     signature: str | None = None,
     source: str | None = None,
+    container: str | None = None,
+    record: dict[str, Any] | None = None,
     model: str | None = None,
     max_new_tokens: int = 256,
     device: str = "auto",
@@ -58,6 +60,7 @@ def generate_doc(
     """The generated doc comment (``///`` lines), greedy-decoded."""
     import torch
 
+    from corpus.prompt import record_for
     from pipelines.train.config import load_config
     from pipelines.train.data import to_messages
     from pipelines.train.merge import adapter_base, load_adapter_model
@@ -76,9 +79,9 @@ def generate_doc(
         else (model or adapter_base(adapter))
     )
     tok = load_tokenizer(str(tok_src))
-    if not (signature or source):
+    if not (signature or source or record):
         raise BadInputError("give --signature TEXT or --file F --fn NAME")
-    rec = {"signature": signature or source, "source": source or signature, "doc": ""}
+    rec = record or record_for(signature or source or "", container=container, source=source)
     msgs = to_messages(rec, cfg, with_answer=False)
     prompt = tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
     ids = tok(prompt, return_tensors="pt", add_special_tokens=False).to(dev)

@@ -57,8 +57,9 @@ def write_report(out: Path, cfg: Any, res: Any) -> None:
         f"{res.peak_memory_bytes / 2**20:.0f} MiB",
         f"- trainable parameters: {res.trainable_params:,} of {res.total_params:,}",
         f"- final train loss: {_fmt(res.train_loss)}; final eval loss: {_fmt(res.eval_loss)}",
-        f"- data: {d.get('examples')} examples ({d.get('per_split')}), {d.get('truncated')} "
-        f"truncated to {cfg.max_length} tokens, {d.get('no_doc')} without doc, "
+        f"- data: {d.get('examples')} examples ({d.get('per_split')}, prompt "
+        f"{cfg.prompt_input}), {d.get('dropped_too_long')} longer than {cfg.max_length} tokens "
+        f"dropped, {d.get('shortened')} source prompts shortened, {d.get('no_doc')} without doc, "
         f"{d.get('tests_excluded')} tests excluded, {d.get('loss_tokens')} of {d.get('tokens')} "
         "tokens carry loss",
         "",
