@@ -121,9 +121,7 @@ def select_records(df: pl.DataFrame, cfg: TrainConfig, split: str, stats: DataSt
     return part.to_dicts()
 
 
-def _fit(
-    rec: dict, tokenizer: Any, cfg: TrainConfig
-) -> tuple[list[int], list[int], bool] | None:
+def _fit(rec: dict, tokenizer: Any, cfg: TrainConfig) -> tuple[list[int], list[int], bool] | None:
     """(input_ids, labels, whether the body was shortened) of ``rec`` within ``max_length``,
     shortening a source prompt's body if that is what it takes; None when it cannot fit."""
     from dataclasses import replace
