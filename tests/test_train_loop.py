@@ -214,3 +214,69 @@ def test_early_stopping_ends_a_run_whose_eval_loss_stops_improving(
                          early_stopping_patience=0))  # fmt: skip
     assert control.steps == 16
     assert stopped.steps < 16 and stopped.eval_loss is not None
+
+
+def test_4bit_training_survives_evaluations_mid_run(tiny_model_dir, tiny_dataset_dir, tmp_path):
+    # Regression: on a CPU with avx512-bf16, bitsandbytes repacked NF4 weights in place for
+    # inference at the first eval, and the next training step crashed ("a view of a leaf
+    # Variable that requires grad is being used in an in-place operation").
+    import bitsandbytes as bnb
+
+    from pipelines.train.run import make_trainer, read_metrics, train
+
+    cfg = _cfg(tiny_model_dir, tiny_dataset_dir, tmp_path / "run", bits=4, max_steps=6,
+               eval_steps=2, save_steps=2)  # fmt: skip
+    res = train(cfg)
+    rows = read_metrics(tmp_path / "run")
+    assert res.steps == 6 and sum("eval_loss" in r for r in rows) >= 3
+    assert all(r["loss"] == r["loss"] for r in rows if "loss" in r)  # finite, not NaN
+    trainer, *_ = make_trainer(cfg)
+    layers = [m for m in trainer.model.modules() if isinstance(m, bnb.nn.Linear4bit)]
+    assert layers and not any(m.support_avx512bf16_for_cpu for m in layers)
+
+
+def test_a_4bit_layer_trains_after_an_inference_forward(tiny_model_dir) -> None:
+    # The crash itself, without a trainer around it: eval-mode no-grad forward, then a training
+    # step. Without the fix this raises on CPUs with avx512-bf16 (this one and most servers).
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from pipelines.train.model import load_base
+
+    base = load_base(str(tiny_model_dir), bits=4, device="cpu")
+    model = get_peft_model(base, LoraConfig(r=4, target_modules=["q_proj", "v_proj"],
+                                            task_type="CAUSAL_LM"))  # fmt: skip
+    x = torch.randint(0, 100, (1, 16))
+    model.eval()
+    with torch.no_grad():
+        model(input_ids=x)
+    model.train()
+    model(input_ids=x, labels=x).loss.backward()
+    grads = [p.grad for n, p in model.named_parameters() if "lora_B" in n]
+    assert grads and all(g is not None and torch.isfinite(g).all() for g in grads)
+
+
+def test_inference_engine_serves_base_and_named_adapters(tiny_model_dir, tiny_dataset_dir,
+                                                         tmp_path):  # fmt: skip
+    from pipelines.train.inference import load_engine
+    from pipelines.train.run import train
+    from tests.records_factory import make_record
+
+    for name, seed in (("a", 1), ("b", 2)):
+        train(_cfg(tiny_model_dir, tiny_dataset_dir, tmp_path / name, max_steps=8, seed=seed,
+                   learning_rate=5e-2))  # fmt: skip
+    engine = load_engine({"a": tmp_path / "a" / "adapter", "b": tmp_path / "b" / "adapter"},
+                         device="cpu")  # fmt: skip
+    assert engine.names == ["base", "a", "b"] and engine.bits == 16
+    recs = [make_record(i) for i in range(3)]
+    outs = {n: engine.generate(recs, adapter=n, max_new_tokens=12, batch_size=2)
+            for n in (None, "a", "b")}  # fmt: skip
+    assert all(len(v) == 3 for v in outs.values())
+    assert outs["a"] != outs["b"] and outs[None] != outs["a"]
+    # batched (left-padded) and one-by-one greedy decoding agree
+    single = [engine.generate([r], adapter="a", max_new_tokens=12)[0] for r in recs]
+    assert single == outs["a"]
+    from corpus.errors import BadInputError
+
+    with pytest.raises(BadInputError, match="unknown adapter 'c'"):
+        engine.generate(recs, adapter="c")

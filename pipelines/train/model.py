@@ -110,7 +110,26 @@ def load_base(model: str, *, bits: int, device: str, attn_implementation: str = 
     except OSError as exc:
         raise BadInputError(f"{model}: cannot load the model ({exc})") from exc
     base.config.use_cache = False  # no KV cache in training; also isolates packed sequences
+    if bits == 4:
+        keep_4bit_layers_trainable(base)
     return base
+
+
+def keep_4bit_layers_trainable(model: Any) -> int:
+    """Turn off bitsandbytes' in-place repacking of NF4 weights for CPU inference.
+
+    On a CPU with avx512-bf16, the first eval-mode forward without grad repacks each
+    ``Linear4bit`` weight for an inference kernel, and nothing undoes it on ``model.train()``:
+    the next training step then crashes in layers with a bias ("a view of a leaf Variable that
+    requires grad is being used in an in-place operation") and gets no gradient through the
+    others. Evaluating mid-run is what triggers it. Returns how many layers were seen.
+    """
+    n = 0
+    for m in model.modules():
+        if hasattr(m, "support_avx512bf16_for_cpu"):
+            m.support_avx512bf16_for_cpu = False  # the gate Linear4bit.forward checks
+            n += 1
+    return n
 
 
 def lora_config(cfg: TrainConfig) -> Any:
