@@ -25,8 +25,12 @@ Each record either stays or is rejected with exactly one reason, in this order:
    origin, id) — a minimum, so the choice does not depend on input order. Every record keeps
    ``dup_cluster`` = the representative's id; the others are rejected as ``exact_duplicate``
    (same pair or source as the representative) or ``near_duplicate``.
-6. Splits (``corpus.splits``): by the representative's file, so a cluster never crosses splits.
-7. ``repo_share_cap`` — no repository keeps more than ``max_repo_share`` (40%) of the records.
+6. Splits (``corpus.splits``): files placed per repository toward 80/10/10, sticky across
+   versions through the split manifest; a cluster takes its representative's file's split.
+
+Every record that passes is published (the ``default`` config). Balance is a choice, not a
+deletion: ``cap_repo_share`` picks the records a ``balanced`` config leaves out so that no
+repository holds more than ``max_repo_share`` (40%) of it; the trainer can also weight repos.
 """
 
 from __future__ import annotations
@@ -47,17 +51,16 @@ from corpus.defaults import MAX_REPO_SHARE
 from corpus.doclint import doc_defect
 from corpus.schema import RECORD_SCHEMA, SORT_COLUMNS
 from corpus.secrets import find_secrets, redact
-from corpus.splits import assign_splits, split_counts
+from corpus.splits import SplitManifest, assign_splits, place_files, split_counts
 
 #: Bumped whenever the filters' output for the same input and config can change.
-FILTERS_VERSION = "7"
+FILTERS_VERSION = "8"
 
 FILTER_REASONS = (
     "doc_unclosed_fence",
     "exact_duplicate",
     "missing_safety_doc",
     "near_duplicate",
-    "repo_share_cap",
     "secret_redacted",
     "secret_dropped",
     "test_excluded",
@@ -85,8 +88,8 @@ class FilterConfig:
     #: (0.87 at 0.5). Candidates are then checked exactly, so extra ones only cost time.
     lsh_bands: int = 32
     minhash_seed: int = 1
-    #: No repository may hold more than this share of the published records (1.0 = no cap):
-    #: one large repo (tokio is ~49% of the documented fns) would otherwise dominate training.
+    #: No repository may hold more than this share of the ``balanced`` config (1.0 = no such
+    #: config): one large repo (tokio is ~49% of the documented fns) dominates the full one.
     max_repo_share: float = MAX_REPO_SHARE
     #: Drop docs with defects their authors' own lints flag (corpus/doclint.py).
     lint_docs: bool = True
@@ -104,12 +107,16 @@ class FilterConfig:
 
 @dataclass
 class FilterResult:
-    """Published records (``RECORD_SCHEMA`` columns), rejects (+ ``reason``) and counts."""
+    """Published records (``RECORD_SCHEMA`` columns), rejects (+ ``reason``), counts, the split
+    manifest, and the ids the ``balanced`` config leaves out."""
 
     kept: pl.DataFrame
     rejects: pl.DataFrame
     counts: dict[str, int] = field(default_factory=dict)
     splits: dict[str, Any] = field(default_factory=dict)
+    manifest: SplitManifest = field(default_factory=SplitManifest)
+    new_files: int = 0
+    balanced_excluded: list[str] = field(default_factory=list)
 
 
 class _UnionFind:
@@ -215,7 +222,7 @@ def _frame(rows: list[dict[str, Any]], schema: pa.Schema) -> pl.DataFrame:
 
 
 def cap_repo_share(records: list[dict[str, Any]], max_share: float) -> list[dict[str, Any]]:
-    """The records to drop so that no repository holds more than ``max_share`` of the rest.
+    """The records to leave out so that no repository holds more than ``max_share`` of the rest.
 
     The largest repository is cut down first, repeatedly, keeping the records whose sha256(id)
     sorts lowest: a choice that depends on nothing but the records themselves, and spreads the
@@ -272,13 +279,19 @@ def _screen(rec: dict[str, Any], config: FilterConfig) -> str | dict[str, Any]:
 
 
 def _dedup_and_split(
-    candidates: list[dict[str, Any]], config: FilterConfig
-) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], str]]]:
-    """(cluster representatives, (duplicate, reason) pairs); every record gets its cluster and
-    split."""
+    candidates: list[dict[str, Any]], config: FilterConfig, previous: SplitManifest | None
+) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], str]], SplitManifest, int]:
+    """(cluster representatives, (duplicate, reason) pairs, the manifest, files newly placed);
+    every record gets its cluster and split."""
     reps = cluster(candidates, config)
     by_id = {r["id"]: r for r in candidates}
-    splits = assign_splits({r["id"]: (r["repo"], r["path"]) for r in candidates}, reps)
+    files = {r["id"]: (r["repo"], r["path"]) for r in candidates}
+    per_file: dict[tuple[str, str], int] = {}
+    for rid, rep in reps.items():
+        if rid == rep:
+            per_file[files[rid]] = per_file.get(files[rid], 0) + 1
+    manifest, placed = place_files(per_file, previous)
+    splits = assign_splits(files, reps, manifest)
     kept: list[dict[str, Any]] = []
     dropped: list[tuple[dict[str, Any], str]] = []
     for rec in candidates:
@@ -291,13 +304,18 @@ def _dedup_and_split(
             dropped.append((rec, "exact_duplicate"))
         else:
             dropped.append((rec, "near_duplicate"))
-    return kept, dropped
+    return kept, dropped, manifest, len(placed)
 
 
 def filter_records(
-    records: pl.DataFrame | Iterable[dict[str, Any]], config: FilterConfig
+    records: pl.DataFrame | Iterable[dict[str, Any]],
+    config: FilterConfig,
+    previous: SplitManifest | None = None,
 ) -> FilterResult:
-    """Apply the filters, dedup and splits to extracted records (see the module docstring)."""
+    """Apply the filters, dedup and splits to extracted records (see the module docstring).
+
+    ``previous`` is the last build's split manifest: its files keep their splits.
+    """
     rows = records.to_dicts() if isinstance(records, pl.DataFrame) else list(records)
     rows.sort(key=_order_key)
     counts = dict.fromkeys(FILTER_REASONS, 0)
@@ -315,12 +333,9 @@ def filter_records(
             reject(rec, screened)
         else:
             candidates.append(screened)
-    kept, duplicates = _dedup_and_split(candidates, config)
+    kept, duplicates, manifest, new_files = _dedup_and_split(candidates, config, previous)
     for rec, reason in duplicates:
         reject(rec, reason)
-    for rec in cap_repo_share(kept, config.max_repo_share):
-        kept.remove(rec)
-        reject(rec, "repo_share_cap")
     # Counted on the published rows: a redacted record rejected later counts once, as rejected.
     counts["secret_redacted"] = sum(1 for r in kept if r["redacted"])
     rejects.sort(key=_order_key)
@@ -329,4 +344,7 @@ def filter_records(
         rejects=_frame(rejects, REJECTS_SCHEMA),
         counts=counts,
         splits=split_counts((r["repo"], r["split"]) for r in kept),
+        manifest=manifest,
+        new_files=new_files,
+        balanced_excluded=sorted(r["id"] for r in cap_repo_share(kept, config.max_repo_share)),
     )

@@ -4,7 +4,9 @@ Three layouts:
 
 - a **dataset folder** (what `corpus build` stages and `corpus publish` uploads)::
 
-      data/{train,validation,test}-00000-of-00001.parquet
+      data/{train,validation,test}-00000-of-00001.parquet       the default config: every record
+      balanced/{train,validation,test}-00000-of-00001.parquet   the balanced config (a subset)
+      split_manifest.json   file -> split, read back by the next build (sticky splits)
       stats.json  falsification.json  falsification.md  sources.lock  [README.md]  [.build_key]
 
 - an **extract folder** (`corpus extract`): ``records.parquet`` and ``stats.json``;
@@ -36,6 +38,10 @@ from typing import Any
 
 # --- a dataset folder ------------------------------------------------------------------------
 DATA_DIR = "data"
+BALANCED_DIR = "balanced"
+#: Dataset configs and the folder of each (the card's ``configs``; load_dataset(name, config)).
+CONFIG_DIRS = {"default": DATA_DIR, "balanced": BALANCED_DIR}
+SPLIT_MANIFEST = "split_manifest.json"
 STATS_FILE = "stats.json"
 FALSIFICATION_JSON = "falsification.json"
 FALSIFICATION_MD = "falsification.md"
@@ -88,9 +94,18 @@ class DatasetLayout:
         """The parquet file of ``split``."""
         return self.data_dir / split_file_name(split)
 
-    def parquet_files(self) -> list[Path]:
-        """Every ``data/*.parquet``, in name order."""
-        return sorted(self.data_dir.glob("*.parquet"))
+    def parquet_files(self, config: str = "default") -> list[Path]:
+        """Every parquet file of a config (``data/*.parquet`` for the default), by name."""
+        return sorted((self.root / CONFIG_DIRS[config]).glob("*.parquet"))
+
+    def configs(self) -> list[str]:
+        """The configs this folder holds (default first)."""
+        return [c for c in CONFIG_DIRS if self.parquet_files(c)]
+
+    @property
+    def split_manifest(self) -> Path:
+        """``split_manifest.json``: which split every file is in."""
+        return self.root / SPLIT_MANIFEST
 
     @property
     def stats(self) -> Path:
@@ -123,9 +138,11 @@ class DatasetLayout:
         return self.root / BUILD_KEY_FILE
 
     def published_files(self) -> list[Path]:
-        """What a build publishes besides the card: data, reports and pins (those present)."""
-        extra = [self.stats, self.falsification_json, self.falsification_md, self.sources_lock]
-        return self.parquet_files() + [p for p in extra if p.is_file()]
+        """What a build publishes besides the card: data, reports, pins, the split manifest."""
+        extra = [self.stats, self.falsification_json, self.falsification_md, self.sources_lock,
+                 self.split_manifest]  # fmt: skip
+        data = [f for c in CONFIG_DIRS for f in self.parquet_files(c)]
+        return data + [p for p in extra if p.is_file()]
 
 
 @dataclass(frozen=True)
@@ -182,10 +199,18 @@ class CandidatePaths:
         """Written last: the key and the checksums of the candidate's files."""
         return self.root / MARKER_FILE
 
+    @property
+    def previous_manifest(self) -> Path:
+        """The split manifest of the build before (what falsification checks nothing moved
+        against); absent for a first build."""
+        return self.root / f"previous-{SPLIT_MANIFEST}"
+
     def outputs(self) -> list[Path]:
         """The files the marker vouches for (not the falsification report: written after)."""
         ds = self.dataset
-        return [*ds.parquet_files(), ds.stats, ds.sources_lock, self.rejects]
+        data = [f for c in CONFIG_DIRS for f in ds.parquet_files(c)]
+        prev = [self.previous_manifest] if self.previous_manifest.is_file() else []
+        return [*data, ds.stats, ds.sources_lock, ds.split_manifest, self.rejects, *prev]
 
 
 @dataclass(frozen=True)

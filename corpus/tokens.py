@@ -72,3 +72,46 @@ def chatml(messages: list[dict[str, str]], *, add_generation_prompt: bool = Fals
     if add_generation_prompt:
         out.append(f"{IM_START}assistant\n")
     return "".join(out)
+
+
+#: The ``max_length`` values whose over-length examples stats.json counts.
+MAX_LENGTHS = (512, 1024, 2048, 4096)
+
+
+def token_stats(records: list[dict], spec: object | None = None) -> dict[str, object]:
+    """Token counts of the conversations ``records`` make under ``spec`` (default prompt):
+    per split the examples, total / prompt / answer tokens, length percentiles, and how many
+    examples are longer than each of ``MAX_LENGTHS`` (which a trainer would have to drop)."""
+    from corpus.prompt import PromptSpec, messages
+
+    spec = spec or PromptSpec()
+    convs = [messages(r, spec, count=count_tokens) for r in records]  # type: ignore[arg-type]
+    full = count_many([chatml(c) for c in convs])
+    prompt = count_many([chatml(c[:-1], add_generation_prompt=True) for c in convs])
+    by_split: dict[str, list[tuple[int, int]]] = {}
+    for rec, f, p in zip(records, full, prompt, strict=True):
+        by_split.setdefault(rec.get("split") or "all", []).append((f, p))
+    out: dict[str, object] = {
+        "tokenizer": TOKENIZER_NAME,
+        "prompt_input": spec.input,  # type: ignore[attr-defined]
+    }
+    for split, pairs in sorted(by_split.items()):
+        lengths = sorted(f for f, _ in pairs)
+        out[split] = {
+            "examples": len(pairs),
+            "tokens": sum(lengths),
+            "prompt_tokens": sum(p for _, p in pairs),
+            "answer_tokens": sum(f - p for f, p in pairs),
+            "length": {q: _percentile(lengths, q) for q in ("p50", "p90", "p99", "max")},
+            "longer_than": {str(m): sum(1 for x in lengths if x > m) for m in MAX_LENGTHS},
+        }
+    return out
+
+
+def _percentile(sorted_values: list[int], q: str) -> int:
+    if not sorted_values:
+        return 0
+    if q == "max":
+        return sorted_values[-1]
+    k = int(q[1:]) / 100 * (len(sorted_values) - 1)
+    return sorted_values[round(k)]

@@ -59,6 +59,8 @@ class SuiteContext:
     #: The extractor under test (default: corpus.extract.extract_file_bytes). Injectable so
     #: the extractor checks can be shown to fail on a defective extractor.
     extract_bytes: Any = None
+    #: The split manifest of the build before: no file it placed may have moved.
+    previous_manifest: Path | None = None
     notes: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -98,6 +100,34 @@ class SuiteContext:
     def documented(self) -> list[dict[str, Any]]:
         """Records with a (non-null) doc."""
         return [r for r in self.records if r.get("doc") is not None]
+
+    @cached_property
+    def manifest(self):  # -> SplitManifest | None
+        """The dataset's split manifest (None when it has none)."""
+        from corpus.layout import SPLIT_MANIFEST
+        from corpus.splits import SplitManifest
+
+        path = dataset_base(self.dataset) / SPLIT_MANIFEST
+        return SplitManifest.read(path) if path.is_file() else None
+
+    @cached_property
+    def previous(self):  # -> SplitManifest | None
+        """The previous build's split manifest, when the suite was given one."""
+        from corpus.splits import SplitManifest
+
+        return SplitManifest.read(self.previous_manifest) if self.previous_manifest else None
+
+    @cached_property
+    def balanced(self) -> pl.DataFrame | None:
+        """The balanced config's records (None when the dataset publishes none)."""
+        from corpus.layout import DatasetLayout
+
+        files = DatasetLayout(dataset_base(self.dataset)).parquet_files("balanced")
+        if not files:
+            return None
+        from corpus.store import read_parquet
+
+        return pl.concat([read_parquet(f) for f in files], how="vertical")
 
     # --- sources -------------------------------------------------------------------------
     @cached_property

@@ -60,6 +60,8 @@ class BuildConfig:
     force: bool = False
     #: Stage a WARN build (`corpus build` does; a rebuild keeps the last PASS build instead).
     stage_warn: bool = True
+    #: The split manifest whose files keep their splits (default: the staged build's).
+    split_manifest: Path | None = None
 
     def to_json(self) -> dict[str, Any]:
         """JSON-able config (paths as strings)."""
@@ -239,8 +241,10 @@ def _extract_stage(
 def _aggregate_stats(
     sources: list[Source], layout: OutLayout, filt: Any, fconf: Any
 ) -> dict[str, Any]:
-    """stats.json of a candidate: per-repository extraction stats, drops, filters, splits."""
+    """stats.json of a candidate: per-repository extraction stats, drops, filters, splits,
+    configs and token counts."""
     from corpus.extract.parser import GRAMMAR_VERSION
+    from corpus.tokens import token_stats
 
     repos: dict[str, Any] = {}
     drops: dict[str, int] = {}
@@ -262,13 +266,37 @@ def _aggregate_stats(
         "drops": dict(sorted(drops.items())),
         "filters": filt.counts,
         "filter_config": fconf.to_json(),
-        "splits": filt.splits,
+        "splits": {**filt.splits, "manifest": {"files": len(filt.manifest),
+                                               "new_files": filt.new_files}},
+        "configs": _configs_stats(filt, fconf),
+        "tokens": token_stats(filt.kept.to_dicts()),
         "totals": totals,
-    }
+    }  # fmt: skip
 
 
-def _candidate_key(sources: list[Source], fconf: Any) -> str:
-    return _hash(
+def _configs_stats(filt: Any, fconf: Any) -> dict[str, Any]:
+    """Rows per split of each published config (the balanced one leaves some records out)."""
+    from corpus.splits import split_counts
+
+    configs: dict[str, Any] = {"default": {"rows": filt.kept.height}}
+    if fconf.max_repo_share < 1:
+        out = set(filt.balanced_excluded)
+        rows = [(r, s) for i, r, s in filt.kept.select("id", "repo", "split").iter_rows()
+                if i not in out]  # fmt: skip
+        counts = split_counts(rows)
+        configs["balanced"] = {
+            "rows": len(rows),
+            "max_repo_share": fconf.max_repo_share,
+            "left_out": len(out),
+            "splits": {k: counts[k] for k in SPLITS},
+            "per_repo": counts["per_repo"],
+        }
+    return configs
+
+
+def _candidate_key(sources: list[Source], fconf: Any, previous: Any) -> tuple[str, str]:
+    """(the inputs' key, the full key: inputs and the split manifest the build must keep)."""
+    base = _hash(
         {
             "shards": sorted(json.dumps(unit_inputs(s), sort_keys=True) + "\n" for s in sources),
             "filters": fconf.to_json(),
@@ -277,6 +305,38 @@ def _candidate_key(sources: list[Source], fconf: Any) -> str:
             "code": code_fingerprint(),
         }
     )
+    prev = _hash(previous.to_json())[:8] if previous is not None else "first"
+    return base, f"{base}-{prev}"
+
+
+def _reusable(layout: OutLayout, base: str, previous: Any) -> CandidatePaths | None:
+    """A finished candidate of the same inputs whose own manifest is ``previous``.
+
+    Run again on its own output manifest, a build places no file anew and gives the same rows,
+    so the candidate that wrote ``previous`` is this build's too: a rerun stays a no-op.
+    """
+    from corpus.layout import check_marker
+
+    if previous is None or not layout.builds_dir.is_dir():
+        return None
+    want = previous.to_json()
+    for root in sorted(layout.builds_dir.glob(f"{base}-*")):
+        cand = CandidatePaths(root)
+        manifest = cand.dataset.split_manifest
+        intact = check_marker(cand.marker, {"key": cand.key}, cand.root) is None
+        if intact and read_json(manifest) == want:
+            return cand
+    return None
+
+
+def previous_manifest(layout: OutLayout, config: BuildConfig) -> Any:
+    """The split manifest this build must keep: ``--split-manifest``, else the staged build's."""
+    from corpus.splits import SplitManifest
+
+    path = config.split_manifest or layout.dataset.split_manifest
+    if config.split_manifest is not None and not Path(path).is_file():
+        raise BadInputError(f"--split-manifest {path}: no such file")
+    return SplitManifest.read(Path(path)) if Path(path).is_file() else None
 
 
 def _candidate_stage(
@@ -291,24 +351,44 @@ def _candidate_stage(
     from corpus.store import read_parquet
 
     fconf = FilterConfig(include_tests=config.include_tests, max_repo_share=config.max_repo_share)
-    key = _candidate_key(sources, fconf)
+    previous = previous_manifest(layout, config)
+    base, key = _candidate_key(sources, fconf, previous)
     cand = layout.candidate(key)
     why = check_marker(cand.marker, {"key": key}, cand.root)
     if why is None:
         return cand, False, None
+    same = _reusable(layout, base, previous)
+    if same is not None:
+        return same, False, None
     shutil.rmtree(cand.root, ignore_errors=True)  # half-written, or damaged: redo it whole
     frames = [f for s in sources if (f := read_parquet(shard_paths(layout.root, s).parquet)).height]
-    filt = filter_records(pl.concat(frames, how="vertical") if frames else [], fconf)
+    filt = filter_records(pl.concat(frames, how="vertical") if frames else [], fconf, previous)
+    _write_configs(cand, filt, fconf)
+    write_json(cand.dataset.split_manifest, filt.manifest.to_json())
+    if previous is not None:
+        write_json(cand.previous_manifest, previous.to_json())
     ds = cand.dataset
-    for split in SPLITS:
-        write_parquet(
-            ds.data_dir / split_file_name(split), filt.kept.filter(pl.col("split") == split)
-        )
     write_sources(ds.sources_lock, sources)
     write_json(ds.stats, _aggregate_stats(sources, layout, filt, fconf))
     write_parquet(cand.rejects, filt.rejects.to_arrow())
     write_marker(cand.marker, {"key": key}, cand.outputs(), cand.root)
     return cand, True, (None if why == "missing" else why)
+
+
+def _write_configs(cand: CandidatePaths, filt: Any, fconf: Any) -> None:
+    """data/ (every record) and, with a cap, balanced/ (the capped subset), per split."""
+    import polars as pl
+
+    from corpus.layout import BALANCED_DIR
+
+    out = set(filt.balanced_excluded)
+    balanced = filt.kept.filter(~pl.col("id").is_in(list(out)))
+    for split in SPLITS:
+        in_split = pl.col("split") == split
+        write_parquet(cand.dataset.data_dir / split_file_name(split), filt.kept.filter(in_split))
+        if fconf.max_repo_share < 1:
+            dest = cand.dataset.root / BALANCED_DIR / split_file_name(split)
+            write_parquet(dest, balanced.filter(in_split))
 
 
 def _falsify_stage(cand: CandidatePaths, cache_dir: Path) -> tuple[Report, bool, str | None]:
@@ -328,7 +408,8 @@ def _falsify_stage(cand: CandidatePaths, cache_dir: Path) -> tuple[Report, bool,
             return report, False, None
         why = f"its falsification.json could not be used ({problems[0]}): falsified again"
     sources_dir = cache_dir if cache_dir.is_dir() else None
-    report = run_suite(cand.dataset.root, sources_dir)
+    prev = cand.previous_manifest if cand.previous_manifest.is_file() else None
+    report = run_suite(cand.dataset.root, sources_dir, previous_manifest=prev)
     write_report(report, cand.dataset.root)
     return report, True, why
 

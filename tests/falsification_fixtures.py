@@ -1,7 +1,8 @@
 """A real, clean corpus for the falsification tests: five git repos made with
 ``tests.gitrepos.make_rust_repo``, extracted with the project's extractor, filtered, deduped
-and split with ``corpus.filters``, and written as a dataset dir with stats.json and
-sources.lock. File names are chosen by their split bucket so the splits come out 80/10/10.
+and split with ``corpus.filters``, and written as a dataset dir with stats.json, sources.lock,
+the split manifest and the balanced config. Twenty one-fn records per repo (alpha's lib.rs
+holds four) place exactly 16/2/2 per repository: 80/10/10 overall.
 """
 
 from __future__ import annotations
@@ -60,21 +61,9 @@ def _fn(i: int, repo: str, rng: random.Random) -> str:
     return f"{lines}{sig} {body}\n"
 
 
-def _pick_files(repo: str, want: dict[str, int]) -> dict[str, str]:
-    """File paths (one fn each) whose split buckets give exactly ``want`` per split."""
-    from corpus.splits import split_of
-
-    out: dict[str, str] = {}
-    need = dict(want)
-    k = 0
-    while any(need.values()):
-        path = f"src/part_{k}.rs"
-        s = split_of(f"{OWNER}/{repo}", path)
-        if need.get(s, 0) > 0:
-            out[path] = s
-            need[s] -= 1
-        k += 1
-    return out
+def _files(repo: str) -> list[str]:
+    """One fn per file: 20 records per repo (alpha's lib.rs adds 4 of its own)."""
+    return [f"src/part_{k}.rs" for k in range(16 if repo == "alpha" else 20)]
 
 
 @dataclass
@@ -85,21 +74,6 @@ class CleanCorpus:
     sources_dir: Path
 
 
-def _quotas() -> list[dict[str, int]]:
-    # 100 records: 4 come from alpha's src/lib.rs (the SAMPLE_LIB reps), 96 are generated.
-    from corpus.splits import split_of
-
-    total = {"train": 80, "validation": 10, "test": 10}
-    total[split_of(f"{OWNER}/alpha", "src/lib.rs")] -= 4
-    per = [dict.fromkeys(total, 0) for _ in REPOS]
-    i = 0
-    for split, n in total.items():
-        for _ in range(n):
-            per[i % len(REPOS)][split] += 1
-            i += 1
-    return per
-
-
 def make_clean_corpus(root: Path) -> CleanCorpus:
     """Build the clean five-repo corpus under ``root`` (sources/ and dataset/)."""
     from corpus.extract import extract_tree
@@ -108,10 +82,10 @@ def make_clean_corpus(root: Path) -> CleanCorpus:
     sources_dir = root / "sources"
     rng = random.Random(7)
     sources, records, repo_stats = [], [], {}
-    for repo, quota in zip(REPOS, _quotas(), strict=True):
+    for repo in REPOS:
         files = {
             path: "//! Generated module.\n\n" + _fn(i, repo, rng)
-            for i, path in enumerate(_pick_files(repo, quota))
+            for i, path in enumerate(_files(repo))
         }
         commit = make_rust_repo(sources_dir / OWNER / repo, repo, extra=files)
         full = f"{OWNER}/{repo}"
@@ -133,17 +107,19 @@ def write_dataset(
 
     from corpus.extract.parser import GRAMMAR_VERSION
     from corpus.filters import FilterConfig, filter_records
+    from corpus.layout import BALANCED_DIR, DATA_DIR, SPLIT_MANIFEST, STATS_FILE
     from corpus.schema import EXTRACTOR_VERSION, SPLITS
     from corpus.sources import write_sources
-    from corpus.store import DATA_DIR, STATS_FILE, write_json, write_parquet
+    from corpus.store import write_json, write_parquet
 
     conf = FilterConfig()
     filt = filter_records(records, conf)
+    balanced = filt.kept.filter(~pl.col("id").is_in(filt.balanced_excluded))
     for split in SPLITS:
-        write_parquet(
-            dest / DATA_DIR / f"{split}-00000-of-00001.parquet",
-            filt.kept.filter(pl.col("split") == split),
-        )
+        name = f"{split}-00000-of-00001.parquet"
+        write_parquet(dest / DATA_DIR / name, filt.kept.filter(pl.col("split") == split))
+        write_parquet(dest / BALANCED_DIR / name, balanced.filter(pl.col("split") == split))
+    write_json(dest / SPLIT_MANIFEST, filt.manifest.to_json())
     write_sources(dest / "sources.lock", sources)
     write_json(
         dest / STATS_FILE,
@@ -167,15 +143,19 @@ def copy_corpus(clean: CleanCorpus, dest: Path) -> CleanCorpus:
     return CleanCorpus(dest / "dataset", dest / "sources")
 
 
-def rewrite_records(dataset: Path, change) -> None:
-    """Apply ``change(records) -> records`` to the dataset's table and write it back."""
+def rewrite_records(dataset: Path, change, *, balanced: bool = True) -> None:
+    """Apply ``change(records) -> records`` to the dataset's table and write it back (to the
+    balanced config too, which holds every record in this fixture, unless ``balanced=False``)."""
+    from corpus.layout import BALANCED_DIR, DATA_DIR
     from corpus.schema import SPLITS
-    from corpus.store import DATA_DIR, read_records, write_parquet
+    from corpus.store import read_records, write_parquet
 
     recs = change(read_records(dataset).to_dicts())
-    for f in (dataset / DATA_DIR).glob("*.parquet"):
-        f.unlink()
-    for split in SPLITS:
-        rows = [r for r in recs if r["split"] == split]
-        if rows:
-            write_parquet(dataset / DATA_DIR / f"{split}-00000-of-00001.parquet", rows)
+    folders = [DATA_DIR, BALANCED_DIR] if balanced else [DATA_DIR]
+    for folder in folders:
+        for f in (dataset / folder).glob("*.parquet"):
+            f.unlink()
+        for split in SPLITS:
+            rows = [r for r in recs if r["split"] == split]
+            if rows:
+                write_parquet(dataset / folder / f"{split}-00000-of-00001.parquet", rows)

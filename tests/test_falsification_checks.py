@@ -124,6 +124,10 @@ def _val_to_train(recs):
     return recs
 
 
+def _other_split(r):
+    r["split"] = "test" if r["split"] == "train" else "train"  # off its file's manifest split
+
+
 def _cluster_leak(recs):
     train = next(r for r in recs if r["split"] == "train")
     test = next(r for r in recs if r["split"] == "test")
@@ -256,6 +260,7 @@ DEFECTS: dict[str, list[tuple[str, object]]] = {
     "distribution.repo_count": [("table", _keep_repos(3))],
     "distribution.repo_share": [("table", _dominate)],
     "distribution.split_ratios": [("table", _val_to_train)],
+    "distribution.splits_sticky": [("table", one(_other_split))],
     "distribution.no_exact_leak": [("table", many(_cluster_leak))],
     "distribution.no_near_leak": [("table", many(_near_leak))],
     "distribution.test_fns": [("table", one(_set(is_test=True, test_reason="attribute:test")))],
@@ -379,6 +384,30 @@ def test_missing_licence_file_fails(tmp_path, clean):
         corpus.dataset, corpus.sources_dir, only=["provenance.license_pinned"]
     ).checks
     assert not res.passed and repo in res.evidence
+
+
+def test_a_file_moved_since_the_previous_build_fails_splits_sticky(clean, tmp_path):
+    # Records and manifest agree with each other, but a test file of the previous build is now
+    # in train: a later version would train on what an earlier one evaluated on.
+    corpus = copy_corpus(clean, tmp_path)
+    manifest_path = corpus.dataset / "split_manifest.json"
+    current = json.loads(manifest_path.read_text())
+    previous = json.loads(manifest_path.read_text())
+    repo = sorted(current["files"])[0]
+    path = next(p for p, s in sorted(current["files"][repo].items()) if s == "test")
+    previous["files"][repo][path] = "validation"
+    prev_file = tmp_path / "previous.json"
+    prev_file.write_text(json.dumps(previous))
+    (res,) = run_suite(corpus.dataset, corpus.sources_dir, only=["distribution.splits_sticky"],
+                       previous_manifest=prev_file).checks  # fmt: skip
+    assert not res.passed and f"{repo}:{path} validation->test" in res.evidence
+    (ok,) = run_suite(corpus.dataset, corpus.sources_dir, only=["distribution.splits_sticky"],
+                      previous_manifest=manifest_path).checks  # fmt: skip
+    assert ok.passed and "0 of the previous build's" in ok.evidence
+    manifest_path.unlink()
+    (gone,) = run_suite(corpus.dataset, corpus.sources_dir,
+                        only=["distribution.splits_sticky"]).checks  # fmt: skip
+    assert not gone.passed and "no split_manifest.json" in gone.evidence
 
 
 def test_random_single_record_corruption_is_caught(clean, tmp_path):

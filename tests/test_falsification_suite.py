@@ -141,8 +141,9 @@ def test_cli_warn_exits_3(clean, tmp_path):
     corpus = copy_corpus(clean, tmp_path)
 
     def damage(recs):
-        # Normal checks only: 3 repos (repo_count 2), no validation split (split_ratios 3),
-        # stats.json no longer matches (stats_consistent 1): 100 - 6 = 94.
+        # Normal checks only: 3 repos (repo_count 1), the balanced config still holds the other
+        # two (repo_share 2), no validation split (split_ratios 2; the manifest moves with the
+        # records, so splits stay sticky), stats.json no longer matches (stats_consistent 1).
         keep = sorted({r["repo"] for r in recs})[:3]
         recs = [r for r in recs if r["repo"] in keep]
         for r in recs:
@@ -150,7 +151,12 @@ def test_cli_warn_exits_3(clean, tmp_path):
                 r["split"] = "train"
         return recs
 
-    rewrite_records(corpus.dataset, damage)
+    rewrite_records(corpus.dataset, damage, balanced=False)
+    manifest = json.loads((corpus.dataset / "split_manifest.json").read_text())
+    for paths in manifest["files"].values():
+        for path, split in paths.items():
+            paths[path] = "train" if split == "validation" else split
+    (corpus.dataset / "split_manifest.json").write_text(json.dumps(manifest))
     res = _cli("falsify", str(corpus.dataset), "--sources-dir", str(corpus.sources_dir))
     report = json.loads((corpus.dataset / "falsification.json").read_text())
     assert (report["verdict"], report["score"]) == ("WARN", 94), report["checks"]

@@ -2,10 +2,10 @@
 
 Not a test module (it holds no tests); it is named ``test_rebuild_*`` because the rebuild's
 helper files live under that name. A PASS needs what the suite checks on distribution: at
-least 5 repos, none over 40% of the records, and splits within 2 points of 80/10/10. Splits are
-a pure function of (repo, path), so each repo gets file names picked to land exactly 8 train,
-1 validation and 1 test file, one documented function each, every doc worded differently (no
-near duplicates for the filter to drop).
+least 5 repos, none over 40% of the balanced config, and splits within 2 points of 80/10/10.
+Each repo has ten files of one documented function each, which the per-repository placement
+puts 8 / 1 / 1 into train / validation / test; every doc is worded differently (no near
+duplicates for the filter to drop).
 """
 
 from __future__ import annotations
@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from corpus.sources import Source, write_sources
-from corpus.splits import split_of
 from tests.gitrepos import MIT_LICENSE, commit_files, git, make_repo
 
 FAKE_BASE = "https://github.example.invalid/"
 REPOS = ("acme/anvil", "acme/bellows", "acme/chisel", "acme/drill", "acme/easel")
-QUOTA = {"train": 8, "validation": 1, "test": 1}
 
 _ADJ = ["smallest", "largest", "oldest", "newest", "busiest", "quietest", "widest", "deepest",
         "brightest", "heaviest", "lightest", "coldest", "warmest", "longest", "shortest",
@@ -50,18 +48,8 @@ def fn_source(fname: str, doc: str, k: int) -> str:
 
 
 def module_names(repo: str) -> list[str]:
-    """Ten module names of ``repo``: 8 in train, 1 in validation, 1 in test."""
-    left = dict(QUOTA)
-    names = []
-    i = 0
-    while len(names) < 10:
-        name = f"part{i:03d}"
-        split = split_of(repo, f"src/{name}.rs")
-        if left[split]:
-            left[split] -= 1
-            names.append(name)
-        i += 1
-    return names
+    """Ten module names of ``repo`` (placed 8 train, 1 validation, 1 test)."""
+    return [f"part{i:03d}" for i in range(10)]
 
 
 def crate_files(repo_i: int, repo: str) -> dict[str, str | bytes]:

@@ -15,6 +15,9 @@ from falsification.registry import Outcome, check, outcome
 MIN_REPOS = 5
 TARGET = {"train": 0.80, "validation": 0.10, "test": 0.10}
 TOLERANCE = 0.02
+#: Repositories with at least this many records are held to REPO_TOLERANCE of the targets.
+REPO_MIN_RECORDS = 20
+REPO_TOLERANCE = 0.03
 NEAR_DUP_JACCARD = 0.7
 NEAR_MIN_WORDS = 8
 SHINGLE = 3
@@ -24,7 +27,7 @@ TEST_DIRS = frozenset({"tests", "benches", "examples"})
 
 @check(
     "distribution.repo_count",
-    points=2,
+    points=1,
     hypothesis=f"The corpus draws on at least {MIN_REPOS} source repositories.",
 )
 def repo_count(ctx: SuiteContext) -> Outcome:
@@ -35,25 +38,57 @@ def repo_count(ctx: SuiteContext) -> Outcome:
 @check(
     "distribution.repo_share",
     points=2,
-    hypothesis=f"No repository contributes more than {MAX_REPO_SHARE:.0%} of the records.",
+    hypothesis=f"The balanced config is a subset of the default one in which no repository "
+    f"contributes more than {MAX_REPO_SHARE:.0%} of the records (without a balanced config: "
+    "the default one).",
 )
 def repo_share(ctx: SuiteContext) -> Outcome:
-    n = len(ctx.records)
+    table = ctx.balanced if ctx.balanced is not None else ctx.df
+    which = "balanced" if ctx.balanced is not None else "default"
+    n = table.height
     if not n:
-        return Outcome(False, "no records")
-    counts = Counter(r["repo"] for r in ctx.records)
+        return Outcome(False, f"no records in the {which} config")
+    extra = sorted(set(table["id"].to_list()) - {r["id"] for r in ctx.records})
+    counts = Counter(table["repo"].to_list())
     top, k = counts.most_common(1)[0]
     over = [repo for repo, c in counts.items() if c / n > MAX_REPO_SHARE]
-    ev = f"largest: {top} {k}/{n} = {k / n:.1%}"
+    ev = f"{which} config: largest {top} {k}/{n} = {k / n:.1%}"
     if over:
         ev += f"; over {MAX_REPO_SHARE:.0%}: {over}"
-    return outcome(not over, ev)
+    if extra:
+        ev += f"; {len(extra)} balanced records are not in the default config"
+    return outcome(not over and not extra, ev, extra)
+
+
+def _repo_offsets(ctx: SuiteContext) -> dict[str, str]:
+    """repo -> why its split shares are off (repos of REPO_MIN_RECORDS+ records only).
+
+    A repository can be placed no closer than its largest file allows (a file is never split),
+    so the tolerance is REPO_TOLERANCE or that file's share of the repository, if larger.
+    """
+    per_repo: dict[str, Counter] = defaultdict(Counter)
+    per_file: dict[str, Counter] = defaultdict(Counter)
+    for r in ctx.records:
+        per_repo[r["repo"]][r["split"]] += 1
+        per_file[r["repo"]][r["path"]] += 1
+    off = {}
+    for repo, c in sorted(per_repo.items()):
+        n = sum(c.values())
+        if n < REPO_MIN_RECORDS:
+            continue
+        tol = max(REPO_TOLERANCE, max(per_file[repo].values()) / n)
+        bad = [s for s in TARGET if abs(c.get(s, 0) / n - TARGET[s]) > tol + 1e-12]
+        if bad:
+            off[repo] = "/".join(str(c.get(s, 0)) for s in TARGET) + f" (tolerance {tol:.0%})"
+    return off
 
 
 @check(
     "distribution.split_ratios",
-    points=3,
-    hypothesis="Split shares are within 2 points of 80/10/10 train/validation/test.",
+    points=2,
+    hypothesis=f"Split shares are within {TOLERANCE:.0%} of 80/10/10 train/validation/test "
+    f"overall, and within {REPO_TOLERANCE:.0%} (or the share of its largest file, which cannot "
+    f"be split) for every repository with {REPO_MIN_RECORDS}+ records.",
 )
 def split_ratios(ctx: SuiteContext) -> Outcome:
     n = len(ctx.records)
@@ -63,7 +98,38 @@ def split_ratios(ctx: SuiteContext) -> Outcome:
     shares = {s: counts.get(s, 0) / n for s in TARGET}
     off = {s: v for s, v in shares.items() if abs(v - TARGET[s]) > TOLERANCE + 1e-12}
     ev = ", ".join(f"{s} {counts.get(s, 0)} ({v:.1%})" for s, v in shares.items())
-    return outcome(not off, ev + (f"; off target: {sorted(off)}" if off else ""))
+    repos = _repo_offsets(ctx)
+    if off:
+        ev += f"; off target: {sorted(off)}"
+    if repos:
+        ev += "; repos off target: " + ", ".join(f"{r} {why}" for r, why in repos.items())
+    return outcome(not off and not repos, ev)
+
+
+@check(
+    "distribution.splits_sticky",
+    points=2,
+    severity="critical",
+    hypothesis="Every record is in its file's split of the split manifest, and no file the "
+    "previous build placed has moved (no validation or test file becomes training data).",
+)
+def splits_sticky(ctx: SuiteContext) -> Outcome:
+    manifest = ctx.manifest
+    if manifest is None:
+        return Outcome(False, "the dataset has no split_manifest.json: splits are not sticky")
+    bad = [r["id"] for r in ctx.records if manifest.get(r["repo"], r["path"]) != r["split"]]
+    ev = f"{len(bad)} records off their file's split in {len(manifest)} files"
+    moved: list[str] = []
+    if ctx.previous is not None:
+        for repo, paths in sorted(ctx.previous.files.items()):
+            for path, split in sorted(paths.items()):
+                if manifest.get(repo, path) != split:
+                    moved.append(f"{repo}:{path} {split}->{manifest.get(repo, path)}")
+        ev += f"; {len(moved)} of the previous build's {len(ctx.previous)} files moved"
+        ev += f" (e.g. {moved[0]})" if moved else ""
+    else:
+        ev += "; no previous manifest given (first build): nothing could move"
+    return outcome(not bad and not moved, ev, bad)
 
 
 def _norm(text: str) -> str:

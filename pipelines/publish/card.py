@@ -16,10 +16,16 @@ import yaml
 
 from corpus import __version__
 from corpus.errors import BadInputError
-from corpus.layout import DATA_DIR, DatasetLayout, split_of_file_name
+from corpus.layout import CONFIG_DIRS, DATA_DIR, DatasetLayout, split_of_file_name
 from corpus.schema import ALL_FIELDS, SPLITS
 from corpus.store import read_stats
 from falsification.report import Report, read_report
+from pipelines.publish.card_training import (
+    configs_section,
+    prompt_section,
+    splits_section,
+    tokens_section,
+)
 
 PLACEHOLDER_REPO_ID = "ORG/NAME"
 
@@ -90,6 +96,10 @@ class CardFacts:
     falsification: Report | None
     flags: dict[str, int] = field(default_factory=dict)  # boolean column -> rows where true
     with_doc: int = 0
+    #: config -> split -> rows / its data files (the default config is split_rows/split_files).
+    config_rows: dict[str, dict[str, int]] = field(default_factory=dict)
+    config_files: dict[str, list[str]] = field(default_factory=dict)
+    example: dict[str, Any] | None = None  # one real record, shown on the card
 
     @property
     def total_rows(self) -> int:
@@ -201,9 +211,14 @@ def collect_facts(dataset: Path) -> CardFacts:
         )
         for s in sources
     ]
+    split_rows = {sp: int((rows["split"] == sp).sum()) for sp in SPLITS if sp in split_files}
+    config_rows, config_files = _config_files(dataset, split_rows, split_files)
     return CardFacts(
-        split_rows={sp: int((rows["split"] == sp).sum()) for sp in SPLITS if sp in split_files},
+        split_rows=split_rows,
         split_files={sp: sorted(v) for sp, v in split_files.items()},
+        config_rows=config_rows,
+        config_files=config_files,
+        example=_example(dataset),
         repos=repos,
         licenses=sorted(set(rows["license"].unique().to_list())),
         stats=stats,
@@ -211,6 +226,50 @@ def collect_facts(dataset: Path) -> CardFacts:
         flags={c: int(rows[c].sum()) for c in _FLAG_COLUMNS},
         with_doc=int(rows["doc"].is_not_null().sum()),
     )
+
+
+def _config_files(
+    dataset: Path, split_rows: dict[str, int], split_files: dict[str, list[str]]
+) -> tuple[dict[str, dict[str, int]], dict[str, list[str]]]:
+    """Rows per split and data files of every config the folder holds."""
+    import pyarrow.parquet as pq
+
+    rows: dict[str, dict[str, int]] = {"default": dict(split_rows)}
+    files: dict[str, list[str]] = {"default": sorted(f for v in split_files.values() for f in v)}
+    layout = DatasetLayout(dataset)
+    for config in layout.configs():
+        if config == "default":
+            continue
+        paths = layout.parquet_files(config)
+        rows[config] = {}
+        for f in paths:
+            split = split_of_file_name(f.name, SPLITS)
+            if split is None:
+                raise BadInputError(f"{f}: expected <split>-NNNNN-of-NNNNN.parquet")
+            rows[config][split] = rows[config].get(split, 0) + pq.ParquetFile(f).metadata.num_rows
+        files[config] = sorted(f.relative_to(dataset).as_posix() for f in paths)
+    return rows, files
+
+
+def _example(dataset: Path) -> dict[str, Any] | None:
+    """A real record for the card: the first train record of an impl with an # Examples doc
+    (short enough to read), else the first train record."""
+    import polars as pl
+
+    from corpus.store import read_parquet
+
+    f = DatasetLayout(dataset).data_dir / "train-00000-of-00001.parquet"
+    if not f.is_file():
+        return None
+    df = read_parquet(f)
+    if not df.height:
+        return None
+    nice = df.filter(
+        (pl.col("container_kind") == "impl")
+        & pl.col("doc_sections").list.contains("Examples")
+        & (pl.col("doc").str.len_chars() < 600)
+    )
+    return (nice if nice.height else df).row(0, named=True)
 
 
 # --- rendering ---------------------------------------------------------------------------------
@@ -231,13 +290,14 @@ def card_metadata(facts: CardFacts) -> dict[str, Any]:
         "tags": ["code", "rust", "documentation", "docstring-generation", "code-to-text"],
         "configs": [
             {
-                "config_name": "default",
+                "config_name": config,
                 "data_files": [
-                    {"split": sp, "path": f"{DATA_DIR}/{sp}-*.parquet"}
+                    {"split": sp, "path": f"{CONFIG_DIRS[config]}/{sp}-*.parquet"}
                     for sp in SPLITS
-                    if sp in facts.split_files
+                    if sp in facts.config_rows.get(config, facts.split_rows)
                 ],
             }
+            for config in (facts.config_rows or {"default": facts.split_rows})
         ],
     }
     return meta
@@ -271,12 +331,17 @@ def render_card(
         "# rustdoc-corpus",
         _summary(facts),
         _loading(repo_id, tag, facts),
+        configs_section(facts.config_rows or {"default": facts.split_rows}, facts.stats),
+        prompt_section(facts.example),
+        tokens_section(facts.stats),
         _fields_section(),
         _sources_section(facts),
+        splits_section(facts.stats),
         _filtering_section(facts),
         _falsification_section(facts),
         _versions_section(facts, tag),
         _limitations_section(facts),
+        _problems_section(repo_id),
         _citation_section(repo_id, tag),
     ]
     return "---\n" + meta + "---\n\n" + "\n\n".join(b for b in body if b).rstrip() + "\n"
@@ -315,8 +380,13 @@ def _loading(repo_id: str, tag: str, facts: CardFacts) -> str:
             for sp, n in facts.split_rows.items()]  # fmt: skip
     return (
         "## Load it\n\n```python\nfrom datasets import load_dataset\n\n"
-        f'ds = load_dataset("{repo_id}", revision="{tag}")  # this build\n'
-        f'print(ds["train"][0]["signature"], ds["train"][0]["doc"])\n```\n\n'
+        f'ds = load_dataset("{repo_id}", revision="{tag}")  # this build, every record\n'
+        + (
+            f'balanced = load_dataset("{repo_id}", "balanced", revision="{tag}")\n'
+            if "balanced" in facts.config_rows
+            else ""
+        )
+        + 'print(ds["train"][0]["signature"], ds["train"][0]["doc"])\n```\n\n'
         "Without `revision=` you get the newest build (`main`). Tags can be moved; for a "
         "pin that can never change, pass the commit SHA of a build as `revision`.\n\n"
         + _table(["split", "rows", "files"], rows)
@@ -374,9 +444,9 @@ def _filtering_section(facts: CardFacts) -> str:
         "near duplicates (word 3-gram Jaccard >= 0.7: MinHash LSH candidates, confirmed "
         "exactly) are clustered and one representative is kept (`dup_cluster` names it); "
         "secrets found by detect-secrets are redacted or the row is dropped. Splits are assigned "
-        "per file and duplicate cluster, so no cluster spans two splits. No repository keeps "
-        "more than its capped share of the rows (`repo share cap`: the largest repository's "
-        "rows are cut by a hash of their id).\n\n"
+        "per file and duplicate cluster, so no cluster spans two splits (see Splits). Nothing "
+        "is dropped for balance: the `balanced` config caps each repository's share instead "
+        "(see Configs).\n\n"
         + _table(["step", "count"], rows)
         + f"\n\nAmong the published rows: {_n(flags.get('is_test'))} test/bench/example "
         f"functions, {_n(flags.get('redacted'))} with redacted secrets, "
@@ -434,13 +504,25 @@ def _limitations_section(facts: CardFacts) -> str:
         "checks that a doc describes what its function does.\n"
         "- Functions generated by macros are only recovered when their body is plain Rust inside "
         "the macro; docs built by macros or `include_str!` may be partial (`doc_unresolved`).\n"
-        "- Splits are drawn per file, so a small repository's rows can fall unevenly across "
-        "splits (see the table above); the overall ratios are checked to be within 2 points "
-        "of 80/10/10.\n"
+        "- Splits are placed per file: a repository whose records sit in a few large files "
+        "cannot come closer to 80/10/10 than its largest file allows (see Splits).\n"
         "- Near duplicates are judged on doc text only (docs of 8 or more words); two functions "
         "with different docs but similar code can sit in different splits.\n"
         "- Secret detection is heuristic; report anything sensitive and it will be removed in "
         "the next build."
+    )
+
+
+def _problems_section(repo_id: str) -> str:
+    return (
+        "## Report a problem or request removal\n\n"
+        "If a row carries something it should not (a secret the filters missed, personal "
+        "data, code under a licence that does not allow it) or is simply wrong, open a "
+        f"discussion on this dataset's Hub page (https://huggingface.co/datasets/{repo_id}"
+        "/discussions) with the row's `id` or `permalink`. Authors of the source repositories "
+        "can ask for their code to be removed the same way; the next build leaves it out and "
+        "its tag says so. Every row can be traced to its repository, commit and lines, so "
+        "nothing needs to be taken on trust."
     )
 
 

@@ -25,9 +25,11 @@ from pathlib import Path
 from corpus.errors import BadInputError
 from corpus.layout import (
     CARD_FILE,
+    CONFIG_DIRS,
     DATA_DIR,
     FALSIFICATION_JSON,
     SOURCES_LOCK,
+    SPLIT_MANIFEST,
     STATS_FILE,
     DatasetLayout,
 )
@@ -37,13 +39,13 @@ from pipelines.publish.card import PLACEHOLDER_REPO_ID, CardFacts, collect_facts
 from pipelines.publish.validate import check_card, check_loads
 
 #: Top-level names publish manages in a Hub repo; anything else there is left alone.
-MANAGED_FILES = (CARD_FILE, FALSIFICATION_JSON, STATS_FILE, SOURCES_LOCK)
+MANAGED_FILES = (CARD_FILE, FALSIFICATION_JSON, STATS_FILE, SOURCES_LOCK, SPLIT_MANIFEST)
 SHORT_HASH_LEN = 12
 
 
 def is_managed(path: str) -> bool:
     """Whether a repo path belongs to the published build (and may be replaced or deleted)."""
-    return path in MANAGED_FILES or path.startswith(f"{DATA_DIR}/")
+    return path in MANAGED_FILES or any(path.startswith(f"{d}/") for d in CONFIG_DIRS.values())
 
 
 def content_hash(dataset: Path) -> str:
@@ -52,12 +54,14 @@ def content_hash(dataset: Path) -> str:
     Card, reports and pins are left out: the hash names a set of rows, so rebuilding the same
     rows gives the same hash and the rebuild can tell "nothing to publish".
     """
-    files = DatasetLayout(Path(dataset)).parquet_files()
-    if not files:
+    layout = DatasetLayout(Path(dataset))
+    if not layout.parquet_files():
         raise BadInputError(f"{dataset}: no {DATA_DIR}/*.parquet to hash")
     h = hashlib.sha256()
-    for f in files:
-        h.update(f"{DATA_DIR}/{f.name}\0{hashlib.sha256(f.read_bytes()).hexdigest()}\n".encode())
+    for config, folder in CONFIG_DIRS.items():
+        for f in layout.parquet_files(config):
+            digest = hashlib.sha256(f.read_bytes()).hexdigest()
+            h.update(f"{folder}/{f.name}\0{digest}\n".encode())
     return h.hexdigest()
 
 
@@ -78,7 +82,9 @@ def _check_out_dir(out_dir: Path) -> None:
         return
     if not out_dir.is_dir():
         raise BadInputError(f"{out_dir}: exists and is not a folder")
-    foreign = [p.name for p in out_dir.iterdir() if p.name not in (*MANAGED_FILES, DATA_DIR)]
+    foreign = [
+        p.name for p in out_dir.iterdir() if p.name not in (*MANAGED_FILES, *CONFIG_DIRS.values())
+    ]
     if foreign:
         raise BadInputError(
             f"{out_dir}: not empty and not a staged dataset (has {', '.join(sorted(foreign))}); "
@@ -103,15 +109,17 @@ def prepare(dataset: Path, folder: Path, force: bool, *, check_load: bool = True
         raise BadInputError(f"{dataset}: no such dataset folder")
     forced = require_pass(dataset, force)
     facts = collect_facts(dataset)
-    (folder / DATA_DIR).mkdir(parents=True)
-    for files in facts.split_files.values():
+    folder.mkdir(parents=True)
+    for files in facts.config_files.values():
         for rel in files:
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(dataset / rel, folder / rel)
-    for name in (FALSIFICATION_JSON, STATS_FILE, SOURCES_LOCK):
+    for name in (FALSIFICATION_JSON, STATS_FILE, SOURCES_LOCK, SPLIT_MANIFEST):
         if (dataset / name).is_file():
             shutil.copyfile(dataset / name, folder / name)
     if check_load:
-        check_loads(folder, facts.split_rows)
+        for config, rows in facts.config_rows.items():
+            check_loads(folder, rows, config)
     return Staged(folder, facts, forced)
 
 

@@ -159,8 +159,9 @@ def check_card(text: str, folder: Path | None = None) -> None:
         raise BadInputError("dataset card is not valid:\n  - " + "\n  - ".join(errors))
 
 
-def check_loads(folder: Path, expected: dict[str, int]) -> None:
-    """``datasets.load_dataset(folder)`` must give exactly ``expected`` split -> row counts."""
+def check_loads(folder: Path, expected: dict[str, int], config: str = "default") -> None:
+    """``datasets.load_dataset`` of one config's files (``data/`` for the default) must give
+    exactly ``expected`` split -> row counts."""
     import datasets
     from datasets.utils.tqdm import (
         disable_progress_bars,
@@ -171,19 +172,25 @@ def check_loads(folder: Path, expected: dict[str, int]) -> None:
     was_enabled = is_progress_bar_enabled()
     disable_progress_bars()  # a check, not a user-facing load: keep the terminal quiet
     try:
-        _load_and_compare(datasets, folder, expected)
+        _load_and_compare(datasets, folder, expected, config)
     finally:
         if was_enabled:
             enable_progress_bars()
 
 
-def _load_and_compare(datasets: Any, folder: Path, expected: dict[str, int]) -> None:
+def _load_and_compare(datasets: Any, folder: Path, expected: dict[str, int], config: str) -> None:
+    from corpus.layout import CONFIG_DIRS
+
+    sub = Path(folder) / CONFIG_DIRS[config]
+    files = {split: str(sub / f"{split}-*.parquet") for split in expected}
     with tempfile.TemporaryDirectory(prefix="corpus-load-check-") as cache_dir:
         try:
-            dsd = datasets.load_dataset(str(folder), cache_dir=cache_dir)
+            dsd = datasets.load_dataset("parquet", data_files=files, cache_dir=cache_dir)
         except Exception as exc:  # datasets raises many types; all mean "does not load"
             raise BadInputError(f"{folder}: datasets.load_dataset failed: {exc}") from exc
         got = {name: ds.num_rows for name, ds in dsd.items()}
         del dsd  # release the arrow files before the cache folder goes
     if got != expected:
-        raise BadInputError(f"{folder}: load_dataset gave splits {got}, expected {expected}")
+        raise BadInputError(
+            f"{folder} ({config}): load_dataset gave splits {got}, expected {expected}"
+        )
