@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -22,8 +23,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus.errors import BadInputError
-from corpus.layout import DATA_DIR, RECORDS_FILE, STATS_FILE
+from corpus.errors import BadInputError, CorpusError
+from corpus.layout import RECORDS_FILE, STATS_FILE
 from corpus.schema import ALL_COLUMNS, EXTRACT_SCHEMA, RECORD_SCHEMA, SORT_COLUMNS
 
 
@@ -164,26 +165,31 @@ def read_parquet(path: Path) -> pl.DataFrame:
     return df
 
 
-def dataset_parquet_files(path: Path) -> list[Path]:
-    """The parquet files behind a dataset path (file, extract dir or dataset dir)."""
+def dataset_parquet_files(path: Path, config: str = "default") -> list[Path]:
+    """The parquet files behind a dataset path (file, extract dir or dataset dir; a dataset
+    dir's ``config``: ``data/`` for the default, ``balanced/`` for the balanced one)."""
+    from corpus.layout import CONFIG_DIRS
+
     path = Path(path)
     if not path.exists():
         raise BadInputError(f"{path}: no such file or directory")
-    if path.is_file():
-        return [path]
-    if (path / RECORDS_FILE).is_file():
-        return [path / RECORDS_FILE]
-    files = sorted((path / DATA_DIR).glob("*.parquet"))
+    if config not in CONFIG_DIRS:
+        raise BadInputError(f"config {config!r}: choose one of {', '.join(CONFIG_DIRS)}")
+    if path.is_file() or (path / RECORDS_FILE).is_file():
+        if config != "default":
+            raise BadInputError(f"{path}: an extract has no {config!r} config")
+        return [path if path.is_file() else path / RECORDS_FILE]
+    files = sorted((path / CONFIG_DIRS[config]).glob("*.parquet"))
     if not files:
         raise BadInputError(
-            f"{path}: no dataset here (expected {RECORDS_FILE} or {DATA_DIR}/*.parquet)"
+            f"{path}: no dataset here (expected {RECORDS_FILE} or {CONFIG_DIRS[config]}/*.parquet)"
         )
     return files
 
 
-def read_records(path: Path) -> pl.DataFrame:
-    """All records of a dataset path, in the stable order."""
-    frames = [read_parquet(p) for p in dataset_parquet_files(path)]
+def read_records(path: Path, config: str = "default") -> pl.DataFrame:
+    """All records of a dataset path (one config of it), in the stable order."""
+    frames = [read_parquet(p) for p in dataset_parquet_files(path, config)]
     df = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
     return df.sort(list(SORT_COLUMNS), maintain_order=True)
 
@@ -194,3 +200,34 @@ def read_stats(path: Path) -> dict[str, Any]:
     base = path.parent if path.is_file() else path
     f = base / STATS_FILE
     return read_json(f) if f.exists() else {}
+
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+(@[\w./-]+)?$")
+
+
+def read_dataset(spec: str, config: str = "default") -> pl.DataFrame:
+    """Records from a local dataset path or a Hub dataset ``ORG/NAME[@revision]``."""
+    if not spec:
+        raise BadInputError("no dataset: pass --data DIR (a corpus build output) or ORG/NAME@rev")
+    path = Path(spec).expanduser()
+    if path.exists():
+        return read_records(path, config)
+    if not _HUB_ID.match(spec):
+        raise BadInputError(f"{spec}: no such local dataset, and not a Hub id ORG/NAME[@revision]")
+    name, _, revision = spec.partition("@")
+    import datasets
+    from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
+
+    missing = (datasets.exceptions.DatasetNotFoundError, RepositoryNotFoundError,
+               RevisionNotFoundError, FileNotFoundError, ValueError)  # fmt: skip
+    try:
+        dd = datasets.load_dataset(name, config, revision=revision or None)
+    except missing as exc:  # ValueError: a config or split the dataset does not have
+        raise BadInputError(f"{spec}: no such Hub dataset, revision or config ({exc})") from exc
+    except Exception as exc:  # the network, mostly: a rerun may work, a local copy always does
+        raise CorpusError(
+            f"{spec}: could not load the Hub dataset ({type(exc).__name__}: {exc}); a local "
+            "copy works offline: pass its folder as --data"
+        ) from exc
+    frames = [pl.from_arrow(dd[s].data.table) for s in dd]
+    return pl.concat(frames, how="diagonal_relaxed")

@@ -16,7 +16,9 @@ GROUPS = {"sources": {"update"}, "train": {"plan", "validate", "merge", "ablate"
 
 def _command_lines() -> list[str]:
     text = README.read_text(encoding="utf-8")
-    blocks = re.findall(r"```(?:bash|sh|cron)?\n(.*?)```", text, re.S)
+    # Fences open and close at the start of a line (``` inside inline code is not a fence).
+    fenced = re.findall(r"^```([\w-]*)\n(.*?)^```", text, re.S | re.M)
+    blocks = [body for lang, body in fenced if lang in ("", "bash", "sh", "cron")]
     lines: list[str] = []
     for block in blocks:
         joined = re.sub(r"\\\n\s*", " ", block)  # continuation lines
@@ -24,7 +26,7 @@ def _command_lines() -> list[str]:
             m = re.search(r"(?:^|[\s/])corpus (\w[\w-]*)(.*)", line)
             if m and not line.lstrip().startswith("#"):
                 lines.append(f"{m.group(1)}{m.group(2)}")
-    outside = re.sub(r"```.*?```", "", text, flags=re.S)
+    outside = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)
     lines += [m.group(1) for m in re.finditer(r"`corpus (\w[^`]*)`", outside)]
     return lines
 

@@ -261,3 +261,71 @@ def test_a_missing_training_stack_is_an_install_hint_not_a_traceback() -> None:
     with pytest.raises(typer.Exit) as err:
         require_modules(("torch", "no_such_training_module_xyz"))
     assert err.value.exit_code == 2
+
+
+@pytest.mark.parametrize("rows", [40, 400, 2531, 20000])
+def test_recipes_sized_from_the_data_evaluate_and_checkpoint_at_least_5_times(rows) -> None:
+    from pipelines.train.schedule import plan_schedule
+
+    for tier in TIERS:
+        cfg = load_config(tier)
+        # ~250 tokens per conversation, as on the seven-repo corpus (stats.json: tokens).
+        s = plan_schedule(cfg, tokens=rows * 250, examples=rows)
+        assert s.eval_steps is not None and s.save_steps == s.eval_steps
+        if s.total_steps >= 5:
+            assert s.total_steps // s.eval_steps >= 5, (tier, rows, s)
+        assert s.warmup_steps <= max(1, s.total_steps // 10)
+    fixed = load_config("small", overrides={"eval_steps": 7, "save_steps": -1})
+    s = plan_schedule(fixed, tokens=10**6, examples=4000)
+    assert (s.eval_steps, s.save_steps) == (7, None)
+    off = load_config("small", overrides={"eval_steps": -1, "early_stopping_patience": 0})
+    assert plan_schedule(off, tokens=10**6, examples=4000).eval_steps is None
+
+
+def test_the_schedule_counts_packed_sequences_and_processes() -> None:
+    from pipelines.train.schedule import plan_schedule
+
+    cfg = load_config("small", overrides={"max_length": 1000, "batch_size": 2, "grad_accum": 8})
+    s = plan_schedule(cfg, tokens=100_000, examples=700)
+    assert (s.sequences, s.steps_per_epoch, s.tokens_per_step) == (100, 7, 16_000)
+    assert plan_schedule(cfg, tokens=100_000, examples=700, world_size=2).steps_per_epoch == 4
+    unpacked = load_config("small", overrides={"packing": False})
+    assert plan_schedule(unpacked, tokens=100_000, examples=700).sequences == 700
+
+
+def test_mixture_weights_resample_repositories_and_keep_the_size() -> None:
+    from pipelines.train.mixture import apply_mixture, target_counts
+
+    recs = [make_record(i, repo="big/repo") for i in range(80)]
+    recs += [make_record(100 + i, repo="small/repo") for i in range(20)]
+    same, summary = apply_mixture(recs, {}, 1.0, seed=0)
+    assert same is recs and summary["big/repo"] == {"records": 80, "examples": 80}
+    out, summary = apply_mixture(recs, {"big/repo": 0.25}, 1.0, seed=0)
+    assert len(out) == 100 and summary["big/repo"]["examples"] == 50  # 80*.25 : 20*1 = 1:1
+    assert sum(r["repo"] == "small/repo" for r in out) == 50  # every record, some twice
+    assert {r["id"] for r in out if r["repo"] == "small/repo"} == {r["id"] for r in recs[80:]}
+    flat = target_counts({"a": 900, "b": 100}, {}, temperature=1e9)
+    assert flat == {"a": 500, "b": 500}
+    assert apply_mixture(recs, {"big/repo": 0.25}, 1.0, seed=0)[0] == out  # seeded
+    with pytest.raises(BadInputError, match="mixture names nope/x, not in the training data"):
+        apply_mixture(recs, {"nope/x": 1.0}, 1.0, seed=0)
+    with pytest.raises(BadInputError, match="weight 0"):
+        apply_mixture(recs, {"big/repo": 0, "small/repo": 0}, 1.0, seed=0)
+
+
+def test_plan_data_sizes_the_run_from_the_dataset(tiny_dataset_dir) -> None:
+    import json
+
+    res = runner.invoke(app, ["train", "plan", "--data", str(tiny_dataset_dir), "--recipe",
+                              "tiny", "--json"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    (row,) = json.loads(res.output)
+    s = row["schedule"]
+    assert row["tier"] == "tiny" and row["examples"] == 40 and row["tokens"] > 0
+    assert s["steps_per_epoch"] >= 1 and s["total_steps"] == s["steps_per_epoch"]
+    assert s["evals"] >= 1 and set(row["seconds"]) >= {"T4", "A100"}
+    table = runner.invoke(app, ["train", "plan", "--data", str(tiny_dataset_dir)],
+                          env={"COLUMNS": "250"})  # fmt: skip
+    assert table.exit_code == 0 and "unmeasured" in table.output and "medium" in table.output
+    bad = runner.invoke(app, ["train", "plan", "--data", "/nonexistent/ds"])
+    assert bad.exit_code == 2 and "no such local dataset" in bad.output

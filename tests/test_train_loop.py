@@ -30,8 +30,8 @@ def _cfg(model: Path, data: Path, out: Path, **kw):
         "grad_accum": 1,
         "learning_rate": 3e-3,
         "warmup": 0,
-        "eval_steps": 0,
-        "save_steps": 0,
+        "eval_steps": -1,
+        "save_steps": -1,
         "early_stopping_patience": 0,
         "logging_steps": 1,
     }

@@ -14,7 +14,7 @@ from tests.train_fixtures import tiny_dataset_dir, tiny_model_dir
 __all__ = ["tiny_dataset_dir", "tiny_model_dir"]
 runner = CliRunner()
 CPU = ["--set", "device=cpu", "--set", "bits=16", "--set", "max_length=256",
-       "--set", "batch_size=2", "--set", "eval_steps=0", "--set", "save_steps=0",
+       "--set", "batch_size=2", "--set", "eval_steps=-1", "--set", "save_steps=-1",
        "--set", "early_stopping_patience=0"]  # fmt: skip
 
 

@@ -79,6 +79,15 @@ MaxRepoShare = Annotated[
         help="Cap any one repository's share of the published records (1 = no cap).",
     ),
 ]
+SplitManifestFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--split-manifest",
+        metavar="FILE",
+        help="A split manifest whose files keep their splits (default: the staged build's "
+        "split_manifest.json).",
+    ),
+]
 Retries = Annotated[
     int,
     typer.Option("--retries", min=0, metavar="N", help="Retries of a transient network failure."),

@@ -41,6 +41,7 @@ def build(
         False, "--write-rejects", help="Write every dropped record to <out>/rejects.parquet."
     ),
     max_repo_share: opt.MaxRepoShare = opt.DEFAULTS["max_repo_share"],
+    split_manifest: opt.SplitManifestFile = None,
 ) -> None:
     """Build the dataset; a rerun skips finished stages, a killed run resumes.
 

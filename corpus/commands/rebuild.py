@@ -43,6 +43,7 @@ def rebuild(
     address: opt.Address = None,
     include_tests: opt.IncludeTests = False,
     max_repo_share: opt.MaxRepoShare = opt.DEFAULTS["max_repo_share"],
+    split_manifest: opt.SplitManifestFile = None,
     retries: opt.Retries = opt.DEFAULTS["retries"],
 ) -> None:
     """Rebuild on a schedule: move pins, re-extract what changed, falsify, publish if PASS.

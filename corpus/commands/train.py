@@ -168,9 +168,21 @@ def plan(
     no_checkpointing: bool = typer.Option(False, "--no-checkpointing", help="Plan without it."),
     cpu: bool = typer.Option(False, "--cpu", help="Plan a CPU run (fp32 compute)."),
     vram: float = typer.Option(None, "--vram", help="GiB available: say if it fits, and how to."),
+    data: str = typer.Option(
+        None,
+        "--data",
+        "-d",
+        metavar="DATASET",
+        help="Also plan the run over this dataset: steps per epoch, tokens per step, evals and "
+        "expected wall time per tier (--recipe, else all four).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
-    """Memory plan (weights, adapters, optimizer, activations) from the model's config."""
+    """Memory plan (weights, adapters, optimizer, activations) from the model's config; with
+    --data, the run's length and cadence on that dataset too."""
+    if data is not None:
+        _plan_data(data, recipe, as_json)
+        return
     with user_errors():
         from pipelines.train.plan import PlanRequest, plan_models
 
@@ -184,6 +196,42 @@ def plan(
         _print_plan(rows, req)
     if vram is not None and any(row.advice for row in rows):
         raise typer.Exit(int(ExitCode.FAILURE))
+
+
+def _plan_data(data: str, recipe: str | None, as_json: bool) -> None:
+    from rich.table import Table
+
+    with user_errors():
+        from pipelines.train.config import TIERS
+        from pipelines.train.plan import plan_data
+
+        rows = plan_data(data, [recipe] if recipe else list(TIERS))
+    if as_json:
+        console.print_json(json.dumps([r.to_dict() for r in rows]))
+        return
+    table = Table(title=f"run plan on {data}")
+    for col in ("tier", "examples", "tokens", "steps/epoch", "steps", "tokens/step", "evals",
+                "warmup"):  # fmt: skip
+        table.add_column(col, justify="left" if col == "tier" else "right", overflow="fold")
+    hardware = list(rows[0].seconds) if rows else []
+    times = Table(title="expected wall time (throughput measured per accelerator)")
+    times.add_column("tier", overflow="fold")
+    for hw in hardware:
+        times.add_column(hw, justify="right", overflow="fold")
+    for r in rows:
+        s = r.schedule
+        table.add_row(r.tier, f"{r.examples:,}", f"{r.tokens:,}", str(s.steps_per_epoch),
+                      str(s.total_steps), f"{s.tokens_per_step:,}", str(s.evals),
+                      str(s.warmup_steps))  # fmt: skip
+        times.add_row(r.tier, *(_duration(r.seconds[hw]) for hw in hardware))
+    console.print(table)
+    console.print(times)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "unmeasured"
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
 
 
 def _plan_targets(recipe: str | None, model: list[str] | None, all_tiers: bool) -> list[str]:

@@ -100,6 +100,23 @@ class TrainConfig:
         ge=16,
     )
     system_prompt: str = _f(DEFAULT_SYSTEM_PROMPT, "System message of every conversation.")
+    dataset_config: str = _f(
+        "default",
+        "Which config of the dataset: default (every record) or balanced (capped repo shares).",
+        ("default", "balanced"),
+    )
+    mixture: dict = _f(  # noqa: RUF009  (_f returns a field with a default_factory)
+        {},
+        "Per-repository sampling weights, e.g. {tokio-rs/tokio: 0.5}: a record's chance of being "
+        "drawn scales with its repository's weight (unlisted repositories weigh 1). The "
+        "training set keeps its size; repositories are up- or down-sampled, seeded.",
+    )
+    mixture_temperature: float = _f(
+        1.0,
+        "Temperature sampling over repositories: shares proportional to n**(1/T); 1 keeps the "
+        "natural shares, larger T flattens them toward uniform (combines with mixture).",
+        gt=0,
+    )
     include_tests: bool = _f(False, "Also train on records flagged is_test.")
     max_length: int = _f(
         2048,
@@ -146,11 +163,26 @@ class TrainConfig:
     seed: int = _f(42, "Seed for data order, LoRA init and dropout.")
 
     # --- loop ----------------------------------------------------------------------------
-    eval_steps: int = _f(100, "Eval loss every N optimiser steps (0 = only at the end).", ge=0)
+    eval_steps: int = _f(
+        0,
+        "Eval loss every N optimiser steps; 0 = sized from the data (evals_per_run evals over "
+        "the run); -1 = only at the end.",
+        ge=-1,
+    )
+    evals_per_run: int = _f(
+        10,
+        "With eval_steps 0 (and save_steps 0): how many evals (and checkpoints) a run has.",
+        ge=1,
+    )
     early_stopping_patience: int = _f(
         3, "Stop after this many evals without improvement (0 = off; needs eval).", ge=0
     )
-    save_steps: int = _f(100, "Checkpoint every N optimiser steps (0 = only at the end).", ge=0)
+    save_steps: int = _f(
+        0,
+        "Checkpoint every N optimiser steps; 0 = with every eval (sized from the data); "
+        "-1 = only at the end.",
+        ge=-1,
+    )
     save_total_limit: int = _f(3, "Keep at most this many checkpoints (0 = all).", ge=0)
     logging_steps: int = _f(10, "Log train loss every N optimiser steps.", ge=1)
 
@@ -247,6 +279,13 @@ def _check_type(name: str, value: Any) -> tuple[Any, str | None]:
             except ValueError:
                 pass
         return value, f"{name}: expected a number, got {value!r}"
+    if hint is dict:
+        if isinstance(value, dict) and all(
+            isinstance(k, str) and isinstance(v, int | float) and not isinstance(v, bool)
+            for k, v in value.items()
+        ):
+            return {k: float(v) for k, v in value.items()}, None
+        return value, f"{name}: expected a mapping of repository to weight, got {value!r}"
     if hint is str:
         if isinstance(value, str):
             return value, None

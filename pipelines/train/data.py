@@ -10,13 +10,12 @@ cut answer would teach the model to stop mid-doc without its end-of-turn.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from corpus.errors import BadInputError
 from corpus.prompt import PromptSpec, messages
+from corpus.store import read_dataset
 
 if TYPE_CHECKING:
     import polars as pl
@@ -24,7 +23,6 @@ if TYPE_CHECKING:
     from pipelines.train.config import TrainConfig
 
 IGNORE_INDEX = -100
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+(@[\w./-]+)?$")
 
 
 def prompt_spec(cfg: TrainConfig) -> PromptSpec:
@@ -72,31 +70,11 @@ class DataStats:
     dropped_too_long: int = 0
     tokens: int = 0
     loss_tokens: int = 0
+    train_tokens: int = 0
     per_split: dict[str, int] = field(default_factory=dict)
-
-
-def read_dataset(spec: str) -> pl.DataFrame:
-    """Records from a local dataset path or a Hub dataset ``ORG/NAME[@revision]``."""
-    import polars as pl
-
-    from corpus.store import read_records
-
-    if not spec:
-        raise BadInputError("no dataset: pass --data DIR (a corpus build output) or ORG/NAME@rev")
-    path = Path(spec).expanduser()
-    if path.exists():
-        return read_records(path)
-    if not _HUB_ID.match(spec):
-        raise BadInputError(f"{spec}: no such local dataset, and not a Hub id ORG/NAME[@revision]")
-    name, _, revision = spec.partition("@")
-    import datasets
-
-    try:
-        dd = datasets.load_dataset(name, revision=revision or None)
-    except Exception as exc:  # network, auth, missing repo: all end the same way for the user
-        raise BadInputError(f"{spec}: could not load the Hub dataset ({exc})") from exc
-    frames = [pl.from_arrow(dd[s].data.table) for s in dd]
-    return pl.concat(frames, how="diagonal_relaxed")
+    #: repo -> {"records": in the split, "examples": after mixture weights} (train split).
+    mixture: dict[str, dict[str, int]] = field(default_factory=dict)
+    schedule: dict[str, Any] = field(default_factory=dict)
 
 
 def select_records(df: pl.DataFrame, cfg: TrainConfig, split: str, stats: DataStats) -> list[dict]:
@@ -170,14 +148,21 @@ def build_datasets(
     from datasets import Dataset
 
     if df is None:
-        df = read_dataset(cfg.dataset)
+        df = read_dataset(cfg.dataset, cfg.dataset_config)
+    from pipelines.train.mixture import apply_mixture
+
     stats = DataStats()
     train_recs = select_records(df, cfg, cfg.train_split, stats)
     if not train_recs:
         raise BadInputError(
             f"{cfg.dataset}: no documented records in split {cfg.train_split!r} to train on"
         )
+    train_recs, stats.mixture = apply_mixture(
+        train_recs, cfg.mixture, cfg.mixture_temperature, cfg.seed
+    )
+    before = stats.tokens
     train = Dataset.from_dict(tokenize_records(train_recs, tokenizer, cfg, stats))
+    stats.train_tokens = stats.tokens - before
     evaluation = None
     if cfg.eval_split:
         eval_recs = select_records(df, cfg, cfg.eval_split, stats)

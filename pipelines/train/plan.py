@@ -18,7 +18,9 @@ and checked against torch's CPU allocator (profiler memory events) on a tiny Qwe
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
+from corpus.errors import BadInputError
 from pipelines.train.arch import ModelShape
 from pipelines.train.model import TARGETS
 
@@ -252,7 +254,6 @@ def plan_models(models: list[str], req: PlanRequest) -> list[PlannedModel]:
     The request is validated by the training config's own rules (the same ranges and
     choices `corpus train validate` applies), so a plan never accepts what training refuses.
     """
-    from corpus.errors import BadInputError
     from pipelines.train.arch import resolve_shape
     from pipelines.train.config import collect_errors
 
@@ -277,4 +278,60 @@ def plan_models(models: list[str], req: PlanRequest) -> list[PlannedModel]:
         )
         tips = advice(p, shape, req.vram_gib) if req.vram_gib is not None else []
         out.append(PlannedModel(p, tips, req.vram_gib))
+    return out
+
+
+#: Training throughput (tokens/s, forward+backward) per tier and accelerator, measured with
+#: benchmarks/train_throughput.py. None = not measured yet on that hardware (no such machine
+#: was available): the plan says "unmeasured" rather than guess.
+THROUGHPUT: dict[str, dict[str, float | None]] = {
+    "tiny": {"cpu-2core": None, "T4": None, "A100": None, "H100": None},
+    "small": {"cpu-2core": None, "T4": None, "A100": None, "H100": None},
+    "medium": {"cpu-2core": None, "T4": None, "A100": None, "H100": None},
+    "large": {"cpu-2core": None, "T4": None, "A100": None, "H100": None},
+}
+
+
+@dataclass(frozen=True)
+class DataPlan:
+    """One tier's run over a dataset: its schedule and wall time per accelerator."""
+
+    tier: str
+    model: str
+    examples: int
+    tokens: int
+    schedule: Any
+    seconds: dict[str, float | None]
+
+    def to_dict(self) -> dict:
+        """JSON-able."""
+        return {"tier": self.tier, "model": self.model, "examples": self.examples,
+                "tokens": self.tokens, "schedule": self.schedule.to_dict(),
+                "seconds": self.seconds}  # fmt: skip
+
+
+def plan_data(dataset: str, tiers: list[str], overrides: dict[str, Any] | None = None) -> list:
+    """For each tier: the schedule its recipe runs on ``dataset``'s training split, and the
+    expected wall time from THROUGHPUT (tokens in the whole run / tokens per second)."""
+    from corpus.store import read_dataset
+    from corpus.tokens import chatml, count_many
+    from pipelines.train.config import load_config
+    from pipelines.train.data import DataStats, select_records, to_messages
+    from pipelines.train.mixture import apply_mixture
+    from pipelines.train.schedule import plan_schedule
+
+    out = []
+    for tier in tiers:
+        cfg = load_config(tier, overrides={**(overrides or {}), "dataset": dataset})
+        df = read_dataset(cfg.dataset, cfg.dataset_config)
+        recs = select_records(df, cfg, cfg.train_split, DataStats())
+        if not recs:
+            raise BadInputError(f"{dataset}: no documented records in split {cfg.train_split!r}")
+        recs, _ = apply_mixture(recs, cfg.mixture, cfg.mixture_temperature, cfg.seed)
+        lengths = count_many([chatml(to_messages(r, cfg)) for r in recs])
+        tokens = sum(min(n, cfg.max_length) for n in lengths if n <= cfg.max_length)
+        sched = plan_schedule(cfg, tokens, sum(1 for n in lengths if n <= cfg.max_length))
+        run_tokens = sched.total_steps * sched.tokens_per_step
+        seconds = {hw: (run_tokens / tps if tps else None) for hw, tps in THROUGHPUT[tier].items()}
+        out.append(DataPlan(tier, cfg.model, len(recs), tokens, sched, seconds))
     return out

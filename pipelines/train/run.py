@@ -51,17 +51,24 @@ def _peak_memory(device: str) -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def sft_config(cfg: TrainConfig, device: str, has_eval: bool) -> Any:
-    """TRL's SFTConfig from our recipe (every knob mapped explicitly)."""
+def world_size() -> int:
+    """Processes training together (torchrun / accelerate set WORLD_SIZE)."""
+    import os
+
+    return max(1, int(os.environ.get("WORLD_SIZE", "1")))
+
+
+def sft_config(cfg: TrainConfig, device: str, has_eval: bool, schedule: Any) -> Any:
+    """TRL's SFTConfig from our recipe and the run's schedule (every knob mapped explicitly)."""
     from trl import SFTConfig
 
     from pipelines.train.model import optimizer_name
 
     out = Path(cfg.output_dir)
-    eval_on = has_eval and cfg.eval_steps > 0
-    save_on = cfg.save_steps > 0
+    eval_on = has_eval and schedule.eval_steps is not None
+    save_on = schedule.save_steps is not None
     # load_best_model_at_end needs checkpoints on the eval grid; otherwise keep the last weights.
-    load_best = eval_on and save_on and cfg.save_steps % cfg.eval_steps == 0
+    load_best = eval_on and save_on and schedule.save_steps % schedule.eval_steps == 0
     return SFTConfig(
         output_dir=str(out / CHECKPOINT_DIR),
         per_device_train_batch_size=cfg.batch_size,
@@ -69,7 +76,7 @@ def sft_config(cfg: TrainConfig, device: str, has_eval: bool) -> Any:
         gradient_accumulation_steps=cfg.grad_accum,
         learning_rate=cfg.learning_rate,
         lr_scheduler_type=cfg.lr_scheduler,
-        warmup_steps=cfg.warmup,  # < 1 is a ratio of the total steps (transformers 5)
+        warmup_steps=schedule.warmup_steps,
         weight_decay=cfg.weight_decay,
         max_grad_norm=cfg.max_grad_norm,
         optim=optimizer_name(cfg, device),
@@ -78,9 +85,9 @@ def sft_config(cfg: TrainConfig, device: str, has_eval: bool) -> Any:
         seed=cfg.seed,
         data_seed=cfg.seed,
         eval_strategy="steps" if eval_on else "no",
-        eval_steps=cfg.eval_steps if eval_on else None,
+        eval_steps=schedule.eval_steps if eval_on else None,
         save_strategy="steps" if save_on else "no",
-        save_steps=cfg.save_steps if save_on else 500,
+        save_steps=schedule.save_steps if save_on else 500,
         save_total_limit=cfg.save_total_limit or None,
         load_best_model_at_end=load_best,
         metric_for_best_model="eval_loss" if eval_on else None,
@@ -98,6 +105,13 @@ def sft_config(cfg: TrainConfig, device: str, has_eval: bool) -> Any:
         disable_tqdm=True,
         dataloader_num_workers=0,
     )
+
+
+class _Planned:
+    """A schedule read back from its dict (what the data stats carry into the report)."""
+
+    def __init__(self, d: dict[str, Any]) -> None:
+        self.__dict__.update(d)
 
 
 def last_checkpoint(output_dir: Path) -> Path | None:
@@ -133,11 +147,14 @@ def make_trainer(cfg: TrainConfig, *, progress: bool = False, extra_callbacks: l
     device = resolve_device(cfg.device)
     set_seed(cfg.seed)
     # The data first: a wrong --data should fail before a model download, not after.
-    records = read_dataset(cfg.dataset)
+    records = read_dataset(cfg.dataset, cfg.dataset_config)
     tokenizer = load_tokenizer(cfg.model)
     train_ds, eval_ds, stats = build_datasets(cfg, tokenizer, records)
+    from pipelines.train.schedule import plan_schedule
+
+    stats.schedule = plan_schedule(cfg, stats.train_tokens, len(train_ds), world_size()).to_dict()
     model = build_model(cfg, device)
-    args = sft_config(cfg, device, eval_ds is not None)
+    args = sft_config(cfg, device, eval_ds is not None, _Planned(stats.schedule))
     callbacks: list = [JsonlMetrics(Path(cfg.output_dir) / METRICS_FILE), RichProgress(progress)]
     if args.eval_strategy != "no" and cfg.early_stopping_patience:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
