@@ -71,6 +71,12 @@ class BuildConfig:
         """Refuse a config that cannot run, before anything is written."""
         if self.push and not self.repo_id:
             raise BadInputError("--push needs --repo-id ORG/NAME")
+        if self.split_manifest is not None:
+            from corpus.splits import SplitManifest
+
+            if not Path(self.split_manifest).is_file():
+                raise BadInputError(f"--split-manifest {self.split_manifest}: no such file")
+            SplitManifest.read(Path(self.split_manifest))
 
 
 VERDICT_EXIT = {"PASS": ExitCode.OK, "WARN": ExitCode.WARN, "FAIL": ExitCode.FAILURE}

@@ -203,6 +203,13 @@ def test_bad_input_exits_2(fx: Fixture, tmp_path: Path) -> None:
     assert code == 2 and "unknown executor 'spark'" in output
     res = runner.invoke(app, ["build", "--sources", str(tmp_path / "missing.toml")])
     assert res.exit_code == 2
+    bad = tmp_path / "manifest.json"
+    bad.write_text('{"version": 1, "files": []}')
+    code, output = _build(fx, tmp_path / "o", tmp_path / "c", "--split-manifest", str(bad))
+    assert code == 2 and "'files' must map repositories" in output
+    code, output = _build(fx, tmp_path / "o", tmp_path / "c", "--split-manifest",
+                          str(tmp_path / "none.json"))  # fmt: skip
+    assert code == 2 and "no such file" in output
 
 
 def test_killed_build_resumes_to_identical_output(tmp_path: Path) -> None:

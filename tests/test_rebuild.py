@@ -111,6 +111,7 @@ def test_a_commit_reextracts_only_its_repo_and_the_history_shows_the_diff(
     assert code == 0, output
     first = _last(out)
     shards_before = _shard_files(out)
+    manifest_before = json.loads((out / "dataset" / "split_manifest.json").read_text())
 
     repo = "acme/chisel"
     mods = module_names(repo)
@@ -154,6 +155,9 @@ def test_a_commit_reextracts_only_its_repo_and_the_history_shows_the_diff(
     assert {s.repo: s.commit for s in lock} == rec["pins_after"]
     docs = read_records(out / "dataset")["doc"].to_list()
     assert new_doc in docs and doc_for(2, 0) not in docs
+    # No file moved between splits; the one new function sits in its file's old split.
+    manifest = json.loads((out / "dataset" / "split_manifest.json").read_text())
+    assert manifest == manifest_before
     # The packaged/--sources file is not rewritten without --write-sources.
     assert load_sources(up.sources_file) == up.sources
 
