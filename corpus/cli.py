@@ -27,6 +27,7 @@ _COMMAND_MODULES = (
     "corpus.commands.tui",
     "corpus.commands.rebuild",
     "corpus.commands.train",
+    "corpus.commands.eval",
 )
 
 
