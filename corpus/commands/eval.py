@@ -30,6 +30,19 @@ _SYSTEM_HELP = (
     "(repeatable)."
 )
 
+_CHECKPOINTS = typer.Option(
+    None, "--checkpoints", help="A run: evaluate each RUN/checkpoints/checkpoint-N (a curve)."
+)
+_BATCH_SIZE = typer.Option(
+    8, "--batch-size", help="Prompts per batch (concurrent requests for openai:)."
+)
+_PROMPT_INPUT = typer.Option(
+    None, "--prompt-input", help="Prompt of base:/openai: systems: signature, context, source."
+)
+_API_KEY_ENV = typer.Option(
+    None, "--api-key-env", help="Variable holding the openai: API key (else OPENAI_API_KEY)."
+)
+
 
 def eval_command(
     data: str = typer.Option(..., "--data", "-d", help="Dataset folder, parquet or ORG/NAME@rev."),
@@ -37,9 +50,7 @@ def eval_command(
     system: list[str] = typer.Option([], "--system", "-s", help=_SYSTEM_HELP),
     split: str = typer.Option("test", "--split", help="Split to evaluate on."),
     limit: int = typer.Option(0, "--limit", "-n", help="At most N records, a fixed subset."),
-    checkpoints: Path = typer.Option(
-        None, "--checkpoints", help="A run: evaluate each RUN/checkpoints/checkpoint-N (a curve)."
-    ),
+    checkpoints: Path = _CHECKPOINTS,
     primary: str = typer.Option("chrf_doc", "--primary", help="Metric compared and ranked."),
     seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
     resamples: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples."),
@@ -48,16 +59,10 @@ def eval_command(
         None, "--bits", help="Load bases in 4 or 16 bits (default: as trained)."
     ),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
-    batch_size: int = typer.Option(
-        8, "--batch-size", help="Prompts per batch (concurrent requests for openai:)."
-    ),
+    batch_size: int = _BATCH_SIZE,
     max_new_tokens: int = typer.Option(256, "--max-new-tokens", help="Token budget per doc."),
-    prompt_input: str = typer.Option(
-        None, "--prompt-input", help="Prompt of base:/openai: systems: signature, context, source."
-    ),
-    api_key_env: str = typer.Option(
-        None, "--api-key-env", help="Variable holding the openai: API key (else OPENAI_API_KEY)."
-    ),
+    prompt_input: str = _PROMPT_INPUT,
+    api_key_env: str = _API_KEY_ENV,
     timeout: float = typer.Option(60.0, "--timeout", help="Seconds per openai: request."),
     train_split: str = typer.Option("train", "--train-split", help="Split retrieval indexes."),
 ) -> None:

@@ -30,6 +30,9 @@ train_app = typer.Typer(
 _RECIPE = typer.Option(None, "--recipe", "-r", help="Tier: tiny, small (default), medium, large.")
 _CONFIG = typer.Option(None, "--config", "-c", help="A recipe YAML file instead of a tier.")
 _SET = typer.Option([], "--set", help="Override any config key: --set key=value (repeatable).")
+_EVAL_LIMIT = typer.Option(
+    None, "--eval-limit", help="Test records for the end-of-run eval vs the base (0 = off)."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -94,9 +97,7 @@ def train(
     seed: int = typer.Option(None, "--seed", help="Random seed."),
     device: str = typer.Option(None, "--device", help="auto, cpu or cuda."),
     push_to_hub: str = typer.Option(None, "--push-to-hub", help="Push the adapter to ORG/NAME."),
-    eval_limit: int = typer.Option(
-        None, "--eval-limit", help="Test records for the end-of-run eval vs the base (0 = off)."
-    ),
+    eval_limit: int = _EVAL_LIMIT,
     resume: bool = typer.Option(False, "--resume", help="Continue from the last checkpoint."),
     sets: list[str] = _SET,
 ) -> None:
