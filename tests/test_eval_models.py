@@ -138,6 +138,17 @@ def test_end_of_run_eval_is_skipped_when_off_or_without_a_test_split(tmp_path) -
     assert not (run / "eval").exists()
 
 
+def test_a_failed_end_of_run_eval_is_reported_not_raised(eval_dataset_dir, tmp_path) -> None:
+    from pipelines.eval.training import evaluate_run
+    from pipelines.train.config import load_config
+
+    run = tmp_path / "run"  # no adapter was saved here
+    cfg = load_config("tiny", overrides={"dataset": str(eval_dataset_dir), "eval_limit": 2})
+    assert evaluate_run(cfg, run) is None
+    assert "Failed: adapter:" in (run / "report.md").read_text()
+    assert not (run / "eval").exists()
+
+
 def test_ablation_ranks_runs_by_eval_loss_and_by_the_eval_metric(tmp_path) -> None:
     from pipelines.train.sweeps import _add_eval_metric
 

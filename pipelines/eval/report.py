@@ -43,11 +43,11 @@ def _num(x: float | None, digits: int = 2) -> str:
     return "-" if x is None else f"{x:.{digits}f}"
 
 
-def _cell(m: dict[str, Any]) -> str:
-    """``12.34 [11.0, 13.6]``: mean and 95% CI."""
+def _cell(m: dict[str, Any], metric: str) -> str:
+    """``12.3 [11.0, 13.6]``: mean and 95% CI (one decimal on 0-100 scales, else three)."""
     if m["mean"] is None:
         return "-"
-    d = 3 if abs(m["mean"]) < 10 else 1
+    d = 1 if metric.startswith(("rouge", "chrf", "bleu")) else 3
     return f"{m['mean']:.{d}f} [{_num(m['lo'], d)}, {_num(m['hi'], d)}]"
 
 
@@ -56,7 +56,7 @@ def systems_table(summary: dict[str, Any], columns: tuple[str, ...] = HEADLINE) 
     head = "| system | " + " | ".join(columns) + " | time (s) |"
     lines = [head, "|---" + "|---:" * (len(columns) + 1) + "|"]
     for s in summary["systems"]:
-        cells = [_cell(s["metrics"][c]) for c in columns]
+        cells = [_cell(s["metrics"][c], c) for c in columns]
         lines.append(f"| {s['name']} | " + " | ".join(cells) + f" | {s['seconds']:.1f} |")
     return lines
 

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from corpus.errors import BadInputError
+from corpus.errors import BadInputError, CorpusError
 from corpus.store import read_json, write_bytes_atomic
 
 TEST_SPLIT = "test"
@@ -27,9 +27,9 @@ def _is_main_process() -> bool:
 
 
 def evaluate_run(cfg: Any, run_dir: Path, *, progress: bool = False) -> dict[str, Any] | None:
-    """Evaluate ``RUN/adapter`` against its base and retrieval; None when skipped (a note
-    then says why in report.md: no test split, or not the main process)."""
-    from corpus.commands._common import stage_progress
+    """Evaluate ``RUN/adapter`` against its base and retrieval; None when skipped or failed
+    (report.md then says why: no test split, or the error; nothing when off or not rank 0)."""
+    from corpus.commands._common import err_console, stage_progress
     from pipelines.eval.report import write_eval
     from pipelines.eval.run import EvalConfig, evaluate, load_records
     from pipelines.eval.systems import Options
@@ -60,8 +60,14 @@ def evaluate_run(cfg: Any, run_dir: Path, *, progress: bool = False) -> dict[str
         train_split=cfg.train_split,
         options=Options(device=cfg.device, max_new_tokens=cfg.eval_max_new_tokens),
     )
-    with stage_progress() as bar:
-        result = evaluate(ecfg, bar if progress else None)
+    try:
+        with stage_progress() as bar:
+            result = evaluate(ecfg, bar if progress else None)
+    except CorpusError as exc:
+        # The adapter is saved and sound: a failed eval is reported, not a failed training.
+        _append(run_dir, ["", "## Evaluation", "", f"Failed: {exc}"])
+        err_console.print(f"warning: end-of-run eval failed: {exc}", markup=False)
+        return None
     write_eval(result, run_dir / EVAL_DIR)
     _append(run_dir, eval_section(result.summary))
     return result.summary
