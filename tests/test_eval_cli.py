@@ -54,6 +54,7 @@ def test_baselines_end_to_end(eval_dataset_dir: Path, tmp_path: Path) -> None:
     assert set(d["definitions"]) == set(METRICS)
     report = (tmp_path / "ev" / "report.md").read_text()
     assert "| template |" in report and "## Paired comparisons" in report
+    assert "| example | reference | template | retrieval |" in report  # side by side
     assert all(f"`{m}`" in report for m in METRICS)
     for png in ("metrics.png", "per_repo.png"):
         assert (tmp_path / "ev" / png).read_bytes()[:4] == b"\x89PNG"
@@ -139,6 +140,17 @@ def test_missing_dataset_and_non_run_checkpoints(tmp_path: Path, eval_dataset_di
     res = _eval(eval_dataset_dir, tmp_path / "ev", "--checkpoints", str(tmp_path))
     assert res.exit_code == 2 and "not a training run" in _error_line(res.output)
     assert not (tmp_path / "ev").exists()
+
+
+def test_credentials_in_a_url_never_reach_a_message_or_eval_json() -> None:
+    from corpus.errors import BadInputError
+    from pipelines.eval.systems import parse_system, public_target
+
+    spec = parse_system("openai:https://me:hunter2@api.example/v1#m")
+    assert public_target(spec) == "https://api.example/v1#m"
+    with pytest.raises(BadInputError) as err:
+        parse_system("opnai:https://me:hunter2@api.example/v1#m")
+    assert "hunter2" not in str(err.value) and "api.example" in str(err.value)
 
 
 def test_cli_start_up_imports_no_eval_library() -> None:

@@ -90,9 +90,33 @@ def _fence(text: str) -> list[str]:
     return ["````text", text if text.strip() else "(empty output)", "````"]
 
 
+def _first_line(text: str) -> str:
+    """A cell: the first non-blank line, pipes escaped, cut at 90 characters."""
+    line = next((x.strip() for x in text.splitlines() if x.strip()), "(empty)")
+    line = line if len(line) <= 90 else line[:89] + "…"
+    return line.replace("|", "\\|")
+
+
+def examples_table(summary: dict[str, Any]) -> list[str]:
+    """Markdown: the chosen examples side by side, first lines only (full texts below)."""
+    names = list(summary["examples"][0]["outputs"]) if summary["examples"] else []
+    lines = [
+        "| example | reference | " + " | ".join(names) + " |",
+        "|---|---" + "|---" * len(names) + "|",
+    ]
+    for ex in summary["examples"]:
+        cells = [f"{_first_line(ex['outputs'][n])} ({_num(ex['scores'][n])})" for n in names]
+        lines.append(
+            f"| {ex['kind']}: `{ex['name']}` | {_first_line(ex['reference'])} | "
+            + " | ".join(cells)
+            + " |"
+        )
+    return lines
+
+
 def examples_section(summary: dict[str, Any]) -> list[str]:
-    """Markdown: each chosen example's reference and every system's raw output."""
-    out: list[str] = []
+    """Markdown: the examples side by side, then each one's reference and raw outputs."""
+    out: list[str] = ["", *examples_table(summary)] if summary["examples"] else []
     for ex in summary["examples"]:
         out += ["", f"### {ex['kind']}: `{ex['name']}` ({ex['repo']})", "", "reference:"]
         out += _fence(ex["reference"])

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipelines.eval.bootstrap import mean_ci, paired
 from pipelines.eval.metrics import METRICS, is_number
+from pipelines.eval.systems import public_target
 
 if TYPE_CHECKING:
     from pipelines.eval.run import EvalResult
@@ -113,7 +114,7 @@ def summarise(result: EvalResult) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "name": g.spec.name,
             "kind": g.spec.kind,
-            "target": g.spec.target,
+            "target": public_target(g.spec),
             "metrics": metric_table(result.scores[g.spec.name], cfg.seed, cfg.resamples),
             "seconds": round(g.seconds, 3),
         }

@@ -21,6 +21,7 @@ from corpus.prompt import PromptSpec
 
 KINDS = ("template", "retrieval", "base", "adapter", "openai")
 _NAME = re.compile(r"^[A-Za-z0-9][\w.-]*$")
+_USERINFO = re.compile(r"//[^/@\s]+@")
 #: (system name, done, total) while a system generates.
 Progress = Callable[[str, int, int], None]
 
@@ -74,8 +75,19 @@ def _default_name(kind: str, target: str) -> str:
     return f"{kind}:{short or target}"
 
 
+def shown(text: str) -> str:
+    """``text`` with any ``//user:password@`` of a URL removed (for messages and reports)."""
+    return _USERINFO.sub("//", text)
+
+
+def public_target(spec: SystemSpec) -> str:
+    """What eval.json may say a system ran on: an endpoint URL without its credentials."""
+    return shown(spec.target)
+
+
 def parse_system(text: str) -> SystemSpec:
     """``[NAME=]KIND[:TARGET]`` -> SystemSpec (exit 2 for anything malformed)."""
+    text_shown = shown(text)
     name, sep, spec = text.partition("=")
     if not sep or ":" in name or not _NAME.match(name):
         name, spec = "", text
@@ -83,14 +95,14 @@ def parse_system(text: str) -> SystemSpec:
     kind = kind.strip()
     if kind not in KINDS:
         raise BadInputError(
-            f"--system {text!r}: unknown kind {kind!r}; use one of "
+            f"--system {text_shown!r}: unknown kind {kind!r}; use one of "
             "template, retrieval, base:MODEL, adapter:RUN/adapter, "
             "openai:URL#model"
         )
     if kind in ("template", "retrieval") and target:
-        raise BadInputError(f"--system {text!r}: {kind} takes no argument")
+        raise BadInputError(f"--system {text_shown!r}: {kind} takes no argument")
     if kind in ("base", "adapter", "openai") and not target.strip():
-        raise BadInputError(f"--system {text!r}: {kind} needs a target ({kind}:...)")
+        raise BadInputError(f"--system {text_shown!r}: {kind} needs a target ({kind}:...)")
     target = target.strip()
     if kind == "adapter":
         target = str(adapter_dir(Path(target)))
