@@ -124,6 +124,7 @@ def test_named_systems_and_a_chosen_primary(eval_dataset_dir: Path, tmp_path: Pa
         (["--system", "template", "--primary", "param_coverage"], "choose one of"),
         (["--system", "template", "--bits", "8"], "--bits 8: choose 4 or 16"),
         (["--system", "template", "--limit", "-1"], "--limit >= 0"),
+        (["--system", "template", "--prompt-input", "nope"], "prompt_input 'nope'"),
         ([], "no system to evaluate"),
     ],
 )

@@ -127,6 +127,7 @@ def parse_systems(cfg: EvalConfig) -> list[SystemSpec]:
     if cfg.checkpoints:
         specs = checkpoint_systems(Path(cfg.checkpoints)) + specs
     check_unique(specs)
+    cfg.options.spec()  # a bad --prompt-input fails now, not after other systems generated
     metric = METRICS.get(cfg.primary)
     if metric is None or not metric.always or metric.better == "one":
         usable = [m.name for m in METRICS.values() if m.always and m.better != "one"]

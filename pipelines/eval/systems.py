@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -221,8 +221,3 @@ def _counter(name: str, total: int, progress: Progress | None) -> Callable[[int]
             progress(name, done, total)
 
     return step
-
-
-def with_prompt(spec: SystemSpec, prompt: PromptSpec | None, bits: int | None) -> SystemSpec:
-    """``spec`` prompted and loaded as a run was trained (checkpoints have no recipe file)."""
-    return replace(spec, prompt=prompt, bits=bits)
