@@ -28,6 +28,7 @@ _COMMAND_MODULES = (
     "corpus.commands.rebuild",
     "corpus.commands.train",
     "corpus.commands.export",
+    "corpus.commands.eval",
 )
 
 

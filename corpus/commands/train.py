@@ -30,6 +30,9 @@ train_app = typer.Typer(
 _RECIPE = typer.Option(None, "--recipe", "-r", help="Tier: tiny, small (default), medium, large.")
 _CONFIG = typer.Option(None, "--config", "-c", help="A recipe YAML file instead of a tier.")
 _SET = typer.Option([], "--set", help="Override any config key: --set key=value (repeatable).")
+_EVAL_LIMIT = typer.Option(
+    None, "--eval-limit", help="Test records for the end-of-run eval vs the base (0 = off)."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -94,6 +97,7 @@ def train(
     seed: int = typer.Option(None, "--seed", help="Random seed."),
     device: str = typer.Option(None, "--device", help="auto, cpu or cuda."),
     push_to_hub: str = typer.Option(None, "--push-to-hub", help="Push the adapter to ORG/NAME."),
+    eval_limit: int = _EVAL_LIMIT,
     resume: bool = typer.Option(False, "--resume", help="Continue from the last checkpoint."),
     sets: list[str] = _SET,
 ) -> None:
@@ -120,6 +124,7 @@ def train(
             seed=seed,
             device=device,
             push_to_hub=push_to_hub,
+            eval_limit=eval_limit,
         )
         from pipelines.train.run import train as run_train
 
@@ -132,6 +137,24 @@ def train(
         soft_wrap=True,
         markup=False,
     )
+    _print_eval_line(Path(res.output_dir))
+
+
+def _print_eval_line(run: Path) -> None:
+    """One line from the end-of-run eval (RUN/eval/eval.json), when there was one."""
+    from pipelines.eval.training import EVAL_DIR
+
+    f = run / EVAL_DIR / "eval.json"
+    if f.is_file():
+        summary = json.loads(f.read_text(encoding="utf-8"))
+        means = {s["name"]: s["metrics"][summary["primary"]]["mean"] for s in summary["systems"]}
+        shown = ", ".join(f"{n} {m:.2f}" for n, m in means.items() if m is not None)
+        console.print(
+            f"eval on {summary['n']} {summary['split']} records, {summary['primary']}: {shown} "
+            f"(report: {run / 'report.md'})",
+            soft_wrap=True,
+            markup=False,
+        )
 
 
 @train_app.command("validate")

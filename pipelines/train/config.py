@@ -186,6 +186,16 @@ class TrainConfig:
     save_total_limit: int = _f(3, "Keep at most this many checkpoints (0 = all).", ge=0)
     logging_steps: int = _f(10, "Log train loss every N optimiser steps.", ge=1)
 
+    # --- evaluation (`corpus eval` at the end of the run) -------------------------------
+    eval_limit: int = _f(
+        64,
+        "After training, compare the adapter with its base and the retrieval baseline on this "
+        "many test-split records (a fixed subset) with `corpus eval`'s metrics; written to "
+        "RUN/eval/ and report.md (0 = off).",
+        ge=0,
+    )
+    eval_max_new_tokens: int = _f(256, "Generation budget per doc in that evaluation.", ge=1)
+
     # --- output --------------------------------------------------------------------------
     output_dir: str = _f("runs/train", "Run folder: adapter/, checkpoints/, metrics.jsonl, report.")
     push_to_hub: str = _f(

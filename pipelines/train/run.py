@@ -222,9 +222,22 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = False) -> 
 
     write_json(out / SUMMARY_FILE, asdict(res))
     write_report(out, cfg, res)
+    if cfg.eval_limit:
+        del trainer  # free the training copy of the model before the eval loads the adapter
+        _end_of_run_eval(cfg, out, progress)
     if cfg.push_to_hub:
         push_adapter(out / ADAPTER_DIR, cfg.push_to_hub)
     return res
+
+
+def _end_of_run_eval(cfg: TrainConfig, out: Path, progress: bool) -> None:
+    """`corpus eval` of the saved adapter against its base (RUN/eval/, report.md)."""
+    import gc
+
+    from pipelines.eval.training import evaluate_run
+
+    gc.collect()
+    evaluate_run(cfg, out, progress=progress)
 
 
 def push_adapter(folder: Path, repo_id: str, *, private: bool = True) -> str:

@@ -36,19 +36,38 @@ def ablate_ranks(cfg: TrainConfig, ranks: list[int], out: Path) -> list[dict[str
                 "peak_memory_mib": round(res.peak_memory_bytes / 2**20, 1),
             }
         )
+    metric = _add_eval_metric(rows, out)
     write_json(Path(out) / "ablation.json", rows)
     md = [
-        "| rank | eval loss | trainable params | time (s) | peak memory (MiB) |",
-        "|---:|---:|---:|---:|---:|",
+        f"| rank | eval loss | {metric} (adapter) | by loss | by {metric} | trainable params "
+        "| time (s) | peak memory (MiB) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         ev = f"{row['eval_loss']:.4f}" if row["eval_loss"] is not None else "-"
+        em = f"{row['eval_metric']:.2f}" if row["eval_metric"] is not None else "-"
         md.append(
-            f"| {row['rank']} | {ev} | {row['trainable_params']:,} | {row['seconds']} | "
+            f"| {row['rank']} | {ev} | {em} | {row['rank_eval_loss'] or '-'} | "
+            f"{row['rank_metric'] or '-'} | {row['trainable_params']:,} | {row['seconds']} | "
             f"{row['peak_memory_mib']} |"
         )
     write_bytes_atomic(Path(out) / "ablation.md", ("\n".join(md) + "\n").encode())
     return rows
+
+
+def _add_eval_metric(rows: list[dict[str, Any]], out: Path) -> str:
+    """Each row's end-of-run eval score (``eval_metric``) and its ranks by eval loss and by
+    that score; returns the metric's name."""
+    from pipelines.eval.run import DEFAULT_PRIMARY
+    from pipelines.eval.training import rank_rows, run_metric
+
+    name = DEFAULT_PRIMARY
+    for row in rows:
+        found = run_metric(Path(out) / f"r{row['rank']}")
+        row["eval_metric"] = found[1] if found else None
+        name = found[0] if found else name
+    rank_rows(rows)
+    return name
 
 
 def lr_range_test(
