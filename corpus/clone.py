@@ -1,24 +1,15 @@
-"""Safe, pinned, idempotent git fetches of the corpus sources (gitpython over the git CLI).
+"""Safe, pinned, idempotent git fetches of the corpus sources (through ``corpus.gitrun``).
 
 Every repository lands in ``<cache_dir>/<owner>/<name>``, a work tree checked out (detached)
 at its pinned commit. Only that commit is fetched (``--depth 1`` by SHA where the server
 allows it; a full fetch of branches and tags otherwise), and ``HEAD`` is verified against the
 pin. When the pinned commit is already present nothing touches the network.
 
-The repositories are untrusted input, so every git command runs hardened:
-
-- hooks never run: ``core.hooksPath`` points at an empty directory created for the run, which
-  overrides any hooks path in the user's or the repository's config (``-c`` wins over both);
-  ``git init --template=`` copies no sample or user-template hooks either;
-- submodules are never fetched or checked out (``submodule.recurse=false``,
-  ``--no-recurse-submodules``);
-- no fsmonitor daemon or hook (``core.fsmonitor=false``), no auto-gc/maintenance;
-- no credential prompts (``GIT_TERMINAL_PROMPT=0``, ``credential.interactive=never``):
-  a public repository that asks for a password is a wrong URL, and CI must not hang;
-- only the ``https``, ``http``, ``ssh``, ``git`` and ``file`` transports are allowed
-  (``GIT_ALLOW_PROTOCOL``; ``ext::`` and other command-running helpers are refused), unless the
-  user set ``GIT_ALLOW_PROTOCOL`` themselves;
-- git LFS never downloads (``GIT_LFS_SKIP_SMUDGE=1``).
+The repositories are untrusted input, so every git command runs through ``corpus.gitrun``'s
+hardened runner (no hooks — ``git init --template=`` copies none either —, no fsmonitor, no
+submodules, no credential helpers or prompts, allowed transports only, no LFS downloads; see
+that module). A cached checkout is verified clean with ``git status``: its config is ours (made
+by ``git init``), so no filter or hook of the repository's can run.
 
 The user's own ``url.<base>.insteadOf`` rules still apply (fetch and ``ls-remote`` both honour
 them), which is how a mirror is used instead of GitHub.
@@ -35,8 +26,7 @@ import shutil
 import stat
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
@@ -44,9 +34,10 @@ from typing import TYPE_CHECKING, Any
 
 from corpus.defaults import NETWORK_RETRIES
 from corpus.errors import BadInputError, CorpusError
+from corpus.gitrun import ALLOWED_PROTOCOLS, Git, GitError
+from corpus.gitrun import environment as git_environment
 
 if TYPE_CHECKING:
-    import git
     from filelock import BaseFileLock
 
     from corpus.sources import Source
@@ -68,7 +59,6 @@ __all__ = [
     "safe_read",
 ]
 
-ALLOWED_PROTOCOLS = "https:http:ssh:git:file"
 REMOTE = "origin"
 # The pin is also kept under this ref so that no gc can ever drop it.
 PIN_REF = "refs/corpus/pin"
@@ -152,7 +142,9 @@ def default_cache_dir() -> Path:
     else ``~/.cache/rustdoc-corpus/repos``."""
     explicit = os.environ.get("CORPUS_CACHE_DIR")
     if explicit:
-        return Path(explicit).expanduser()
+        # Resolved once, here: git runs in other directories, where a relative path means
+        # something else ("fatal: not a git repository" on every fresh clone).
+        return Path(explicit).expanduser().absolute()
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg).expanduser() if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
     return base / "rustdoc-corpus" / "repos"
@@ -169,68 +161,9 @@ def repo_dir(cache_dir: Path, repo: str) -> Path:
 # --------------------------------------------------------------------------- git plumbing
 
 
-def git_environment() -> dict[str, str]:
-    """Environment variables every git command runs with (see the module docstring)."""
-    return {
-        "GIT_TERMINAL_PROMPT": "0",
-        "GCM_INTERACTIVE": "never",
-        "GIT_LFS_SKIP_SMUDGE": "1",
-        "GIT_ALLOW_PROTOCOL": os.environ.get("GIT_ALLOW_PROTOCOL") or ALLOWED_PROTOCOLS,
-        # Messages are matched below to tell transient failures from permanent ones.
-        "LC_ALL": "C",
-        "LANGUAGE": "C",
-    }
-
-
-def _config_overrides(hooks_dir: Path) -> list[str]:
-    """``-c`` settings that win over every config file (system, global, the repo's own)."""
-    return [
-        f"core.hooksPath={hooks_dir}",
-        "core.fsmonitor=false",
-        "core.untrackedCache=false",
-        # Refuse tree entries that alias .git on case-folding or NTFS-like filesystems.
-        "core.protectHFS=true",
-        "core.protectNTFS=true",
-        "submodule.recurse=false",
-        "fetch.recurseSubmodules=false",
-        "credential.interactive=never",
-        "gc.auto=0",
-        "maintenance.auto=false",
-        "advice.detachedHead=false",
-        "protocol.ext.allow=never",
-        # Give up on a stalled HTTP transfer (then retried) instead of hanging forever.
-        "http.lowSpeedLimit=1000",
-        "http.lowSpeedTime=60",
-    ]
-
-
-@contextmanager
-def _git_session() -> Iterator[Callable[[Path], git.Git]]:
-    """Yield a factory of hardened ``git.Git`` runners; owns the empty hooks directory."""
-    try:
-        import git
-    except ImportError as exc:  # gitpython raises ImportError when no git binary is found
-        raise CorpusError(f"git is not usable: {exc}") from exc
-
-    with tempfile.TemporaryDirectory(prefix="corpus-nohooks-") as hooks:
-        overrides = _config_overrides(Path(hooks))
-        env = git_environment()
-
-        def runner(cwd: Path) -> git.Git:
-            g = git.Git(str(cwd))
-            g.update_environment(**env)
-            g.set_persistent_git_options(c=overrides)
-            return g
-
-        yield runner
-
-
 def _stderr(exc: Exception) -> str:
     """The useful part of a failed git command's stderr, one ``|``-joined line."""
     text = str(getattr(exc, "stderr", "") or exc).strip()
-    # gitpython wraps it as "stderr: '...'"; keep only git's own words.
-    text = re.sub(r"^stderr:\s*'", "", text)
-    text = re.sub(r"'$", "", text)
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     lines = [ln for ln in lines if not _BOILERPLATE.search(ln)] or lines
     return " | ".join(lines) or str(exc)
@@ -289,15 +222,13 @@ def _network(
     counter: list[int],
 ) -> Any:
     """Run the network operation ``op``; retry transient failures with exponential backoff."""
-    import git
-
     attempt = 0
     while True:
         attempt += 1
         counter[0] += 1
         try:
             return op()
-        except git.GitCommandError as exc:
+        except GitError as exc:
             message = _stderr(exc)
             kind = _classify(message)
             if kind != "transient" or attempt > retries:
@@ -315,43 +246,35 @@ def _network(
             time.sleep(delay)
 
 
-def _has_commit(g: git.Git, sha: str) -> bool:
+def _has_commit(g: Git, sha: str) -> bool:
     """Whether the commit object ``sha`` is in the repository (no network)."""
-    import git as gitmod
+    return g.ok("cat-file", "-e", f"{sha}^{{commit}}")
 
+
+def _head(g: Git) -> str | None:
     try:
-        g.cat_file("-e", f"{sha}^{{commit}}")
-    except gitmod.GitCommandError:
-        return False
-    return True
-
-
-def _head(g: git.Git) -> str | None:
-    import git as gitmod
-
-    try:
-        return str(g.rev_parse("--verify", "-q", "HEAD^{commit}")).strip() or None
-    except gitmod.GitCommandError:
+        return g.run("rev-parse", "--verify", "-q", "HEAD^{commit}").strip() or None
+    except GitError:
         return None
 
 
-def _is_clean(g: git.Git) -> bool:
+def _is_clean(g: Git) -> bool:
     """No modified, deleted, untracked or ignored files: nothing a person or a build left in the
     cache may reach the extractor (an ignored `gen/x.rs` would pass for pinned code)."""
-    out = g.status(
-        "--porcelain=v1", "--untracked-files=all", "--ignored", "--ignore-submodules=all"
+    out = g.run(
+        "status", "--porcelain=v1", "--untracked-files=all", "--ignored", "--ignore-submodules=all"
     )
-    return not str(out).strip()
+    return not out.strip()
 
 
-def _checkout(g: git.Git, source: Source) -> None:
-    g.update_ref(PIN_REF, source.commit)
-    g.checkout("--force", "--detach", "--no-recurse-submodules", source.commit)
+def _checkout(g: Git, source: Source) -> None:
+    g.run("update-ref", PIN_REF, source.commit)
+    g.run("checkout", "--force", "--detach", "--no-recurse-submodules", source.commit)
     # Files a previous checkout or a person left behind must not reach the extractor.
-    g.clean("-ffdxq")
+    g.run("clean", "-ffdxq")
 
 
-def _verify_head(g: git.Git, source: Source) -> None:
+def _verify_head(g: Git, source: Source) -> None:
     head = _head(g)
     if head != source.commit:
         raise CloneError(
@@ -359,25 +282,23 @@ def _verify_head(g: git.Git, source: Source) -> None:
         )
 
 
-def _set_remote(g: git.Git, url: str) -> None:
-    import git as gitmod
-
+def _set_remote(g: Git, url: str) -> None:
     try:
-        current = str(g.config("--local", "--get", f"remote.{REMOTE}.url")).strip()
-    except gitmod.GitCommandError:
+        current: str | None = g.run("config", "--local", "--get", f"remote.{REMOTE}.url").strip()
+    except GitError:
         current = None
     if current is None:
-        g.remote("add", REMOTE, url)
+        g.run("remote", "add", REMOTE, url)
     elif current != url:
-        g.remote("set-url", REMOTE, url)
+        g.run("remote", "set-url", REMOTE, url)
 
 
-def _is_shallow(g: git.Git) -> bool:
-    return str(g.rev_parse("--is-shallow-repository")).strip() == "true"
+def _is_shallow(g: Git) -> bool:
+    return g.run("rev-parse", "--is-shallow-repository").strip() == "true"
 
 
 def _fetch_pin(
-    g: git.Git,
+    g: Git,
     source: Source,
     *,
     retries: int,
@@ -390,7 +311,7 @@ def _fetch_pin(
     common = ("--no-tags", "--no-recurse-submodules", "--no-write-fetch-head", "--quiet")
     try:
         _network(
-            lambda: g.fetch(*common, "--depth=1", REMOTE, f"+{source.commit}:{PIN_REF}"),
+            lambda: g.run("fetch", *common, "--depth=1", REMOTE, f"+{source.commit}:{PIN_REF}"),
             what="shallow fetch of the pinned commit",
             counter=counter,
             **net,
@@ -411,7 +332,7 @@ def _fetch_pin(
     deepen = ("--unshallow",) if _is_shallow(g) else ()
     try:
         _network(
-            lambda: g.fetch(*common, *deepen, REMOTE, *refspecs),
+            lambda: g.run("fetch", *common, *deepen, REMOTE, *refspecs),
             what="full fetch",
             counter=counter,
             **net,
@@ -427,9 +348,9 @@ def _fetch_pin(
     return "full"
 
 
-def _init(g: git.Git, path: Path) -> None:
+def _init(g: Git, path: Path) -> None:
     # An empty --template= copies no hooks, not even ones from the user's init.templateDir.
-    g.init("--quiet", "--template=", str(path))
+    g.run("init", "--quiet", "--template=", str(path))
 
 
 # --------------------------------------------------------------------------- cloning
@@ -438,7 +359,7 @@ def _init(g: git.Git, path: Path) -> None:
 def _clone_locked(
     source: Source,
     dest: Path,
-    runner: Callable[[Path], git.Git],
+    runner: Callable[[Path], Git],
     *,
     retries: int,
     backoff: float,
@@ -521,18 +442,18 @@ def clone_source(
     network failures are retried ``retries`` times, waiting ``backoff``, 2x, 4x... seconds.
     Raises ``CloneError`` naming the repository and the reason.
     """
-    import git
+    from corpus.gitrun import session
 
-    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    cache_dir = Path(cache_dir).absolute() if cache_dir is not None else default_cache_dir()
     dest = repo_dir(cache_dir, source.repo)
     # Two runs (a scheduled rebuild and a person) must not fetch into the same repo at once.
     lock = checkout_lock(cache_dir, source.repo)
     try:
-        with lock, _git_session() as runner:
+        with lock, session() as runner:
             return _clone_locked(
                 source, dest, runner, retries=retries, backoff=backoff, progress=progress
             )
-    except git.GitCommandError as exc:
+    except GitError as exc:
         raise CloneError(f"{source.repo}: git failed: {_stderr(exc)}") from exc
     except OSError as exc:
         raise CloneError(f"{source.repo}: {exc}") from exc
@@ -552,7 +473,7 @@ def clone_all(
     With ``keep_going`` a failure does not stop the others; at the end a ``CloneError``
     listing every failed repository is raised, carrying ``.results`` and ``.failures``.
     """
-    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    cache_dir = Path(cache_dir).absolute() if cache_dir is not None else default_cache_dir()
     results: list[CloneResult] = []
     failures: list[CloneFailure] = []
     total = len(sources)
@@ -591,17 +512,17 @@ def branch_tip(
     progress: Progress | None = None,
 ) -> str:
     """The newest commit of ``source.branch`` at ``source.url`` (``git ls-remote``)."""
-    import git
+    from corpus.gitrun import session
 
     ref = f"refs/heads/{source.branch}"
     try:
         with (
-            _git_session() as runner,
+            session() as runner,
             tempfile.TemporaryDirectory(prefix="corpus-lsremote-") as cwd,
         ):
             g = runner(Path(cwd))
             out = _network(
-                lambda: g.ls_remote("--exit-code", "--", source.url, ref),
+                lambda: g.run("ls-remote", "--exit-code", "--", source.url, ref),
                 what="ls-remote",
                 repo=source.repo,
                 retries=retries,
@@ -611,7 +532,7 @@ def branch_tip(
             )
     except _GitFailed as exc:
         raise CloneError(f"{source.repo}: ls-remote {source.url} failed: {exc}") from exc
-    except git.GitCommandError as exc:
+    except GitError as exc:
         raise CloneError(f"{source.repo}: ls-remote {source.url} failed: {_stderr(exc)}") from exc
     for line in str(out).splitlines():
         sha, _, name = line.partition("\t")

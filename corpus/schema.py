@@ -55,7 +55,13 @@ EXTRACT_FIELDS: tuple[Field, ...] = (
     Field("end_line", _I32, False, "1-based last line of the function item (inclusive)"),
     Field("start_byte", _I64, False, "byte offset of the item's first byte in the file"),
     Field("end_byte", _I64, False, "byte offset one past the item's last byte"),
-    Field("permalink", _S, False, "GitHub permalink to the lines at the pinned commit"),
+    Field(
+        "permalink",
+        _S,
+        True,
+        "GitHub permalink to the lines at the pinned commit (path percent-encoded); null when "
+        "the tree was not a GitHub checkout",
+    ),
     Field("name", _S, False, "function name without the raw-identifier prefix"),
     Field("raw_name", _S, False, "function name as written (e.g. r#match)"),
     Field("qualified_path", _S, False, "crate::module::Type::name path of the item"),
@@ -133,9 +139,24 @@ def record_id(
     return h.hexdigest()
 
 
-def permalink(repo: str, commit: str, path: str, start_line: int, end_line: int) -> str:
-    """GitHub permalink to a line range at a pinned commit."""
-    return f"https://github.com/{repo}/blob/{commit}/{path}#L{start_line}-L{end_line}"
+#: What `corpus extract` records when a tree is not a GitHub checkout: no permalink can work.
+UNKNOWN_REPO = "local/unknown"
+UNKNOWN_COMMIT = "0" * 40
+
+
+def permalink(repo: str, commit: str, path: str, start_line: int, end_line: int) -> str | None:
+    """GitHub permalink to a line range at a pinned commit; None when repo or commit is unknown.
+
+    The path is percent-encoded per segment as GitHub's own links are (JavaScript's
+    ``encodeURIComponent``: letters, digits and ``-_.~!*'()`` stay, everything else, spaces,
+    ``#``, ``?``, ``[`` and non-ASCII bytes included, is escaped), so any file name links.
+    """
+    if repo == UNKNOWN_REPO or commit == UNKNOWN_COMMIT:
+        return None
+    from urllib.parse import quote
+
+    encoded = quote(path, safe="/!~*'()")
+    return f"https://github.com/{repo}/blob/{commit}/{encoded}#L{start_line}-L{end_line}"
 
 
 def sort_key(rec: dict[str, Any]) -> tuple[str, str, int, int, str]:

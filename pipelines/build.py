@@ -469,8 +469,9 @@ def run_build(
     from pipelines.history import dataset_changes
 
     report_progress: StageProgress = progress or (lambda *_: None)
-    layout = OutLayout(Path(config.out))
-    cache_dir = Path(config.cache_dir) if config.cache_dir else default_cache_dir()
+    # Relative paths are resolved once, here: workers and git run in other directories.
+    layout = OutLayout(Path(config.out).absolute())
+    cache_dir = Path(config.cache_dir).absolute() if config.cache_dir else default_cache_dir()
     write_json(layout.build_config, {**config.to_json(), "cache_dir": str(cache_dir)})
     stages: dict[str, dict[str, Any]] = {}
     notes: list[str] = []

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
-import subprocess
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,21 +13,20 @@ from typing import Any
 from corpus.commands._common import console, stage_progress
 from corpus.extract.tree import Job, repo_stats, run_jobs, rust_files, versions
 from corpus.layout import RECORDS_FILE, STATS_FILE
+from corpus.schema import UNKNOWN_COMMIT, UNKNOWN_REPO
 from corpus.store import write_json, write_parquet
 
+__all__ = ["UNKNOWN_COMMIT", "UNKNOWN_REPO", "detect_provenance", "extract_to_dir"]
 _GITHUB_RE = re.compile(r"github\.com[:/]+([\w.-]+)/([\w.-]+?)(?:\.git)?/?$")
-UNKNOWN_REPO = "local/unknown"
-UNKNOWN_COMMIT = "0" * 40
 
 
-def _git(path: Path, *args: str) -> str | None:
+def _git(g: Any, *args: str) -> str | None:
+    from corpus.gitrun import GitError
+
     try:
-        out = subprocess.run(
-            ["git", "-C", str(path), *args], capture_output=True, text=True, timeout=10
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        return g.run(*args, timeout=10).strip()
+    except GitError:
         return None
-    return out.stdout.strip() if out.returncode == 0 else None
 
 
 @dataclass(frozen=True)
@@ -38,15 +38,57 @@ class Provenance:
     dirty: bool
 
 
+def _blob_id(path: Path) -> str | None:
+    """The git blob id of a working file as committed (no filters: none of the repository's
+    may run), or None when it is gone or not a file."""
+    try:
+        data = os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
+    except OSError:
+        return None
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def _dirty(g: Any, top: Path, base: Path) -> bool:
+    """Whether a tracked file under ``base`` differs from HEAD — hashed here, never with
+    `git status`, which would run the checkout's fsmonitor and filter commands."""
+    from corpus.gitrun import GitError
+
+    try:
+        rel = base.resolve().relative_to(top.resolve()).as_posix()
+        listing = g.run_bytes("ls-tree", "-r", "-z", "--full-tree", "HEAD", timeout=30)
+    except (GitError, ValueError):
+        return False
+    for entry in listing.split(b"\0"):
+        meta, _, name = entry.partition(b"\t")
+        parts = meta.split()
+        if len(parts) != 3 or parts[1] != b"blob":
+            continue
+        path = name.decode("utf-8", "surrogateescape")
+        if rel not in (".", "") and not (path == rel or path.startswith(rel + "/")):
+            continue
+        if _blob_id(top / path) != parts[2].decode():
+            return True
+    return False
+
+
 def detect_provenance(path: Path) -> Provenance:
-    """Repository and commit of the git checkout holding ``path`` (None where unknown)."""
+    """Repository and commit of the git checkout holding ``path`` (None where unknown).
+
+    Untrusted checkouts are only read through ``corpus.gitrun``'s hardened runner: no hook,
+    fsmonitor or filter of theirs can run.
+    """
+    from corpus.gitrun import session
+
     base = path if path.is_dir() else path.parent
-    commit = _git(base, "rev-parse", "HEAD")
-    if commit is None or not re.fullmatch(r"[0-9a-f]{40}", commit):
-        return Provenance(None, None, False)
-    url = _git(base, "config", "--get", "remote.origin.url") or ""
+    with session() as git:
+        g = git(base)
+        commit = _git(g, "rev-parse", "HEAD")
+        if commit is None or not re.fullmatch(r"[0-9a-f]{40}", commit):
+            return Provenance(None, None, False)
+        url = _git(g, "config", "--get", "remote.origin.url") or ""
+        top = _git(g, "rev-parse", "--show-toplevel")
+        dirty = _dirty(g, Path(top), base) if top else False
     m = _GITHUB_RE.search(url)
-    dirty = bool(_git(base, "status", "--porcelain", "--untracked-files=no", "--", "."))
     return Provenance(f"{m.group(1)}/{m.group(2)}" if m else None, commit, dirty)
 
 
