@@ -21,6 +21,7 @@ from tree_sitter import Node, Query, QueryCursor
 from corpus.extract.cfg import cfg_only_in_tests
 from corpus.extract.crate import FileContext
 from corpus.extract.docs import collect_doc, sections, summary
+from corpus.extract.includes import read_include
 from corpus.extract.parser import GRAMMAR_VERSION, RUST, parse
 from corpus.extract.signature import node_text
 from corpus.schema import EXTRACTOR_VERSION, permalink, record_id
@@ -309,14 +310,7 @@ class _Walker:
     def _read_include(self, target: str) -> str | None:
         if self.ctx.root is None:
             return None
-        root = Path(self.ctx.root).resolve()
-        p = (root / self.rel_path).parent / target
-        try:
-            real = p.resolve()
-            real.relative_to(root)  # never read outside the repository
-            return real.read_text(encoding="utf-8")
-        except (OSError, ValueError, UnicodeDecodeError):
-            return None
+        return read_include(self.ctx.root, self.ctx.commit, self.rel_path, target)
 
     def _include_rel(self, target: str) -> str:
         parts: list[str] = []
