@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from corpus.errors import BadInputError
+
 # --- a dataset folder ------------------------------------------------------------------------
 DATA_DIR = "data"
 STATS_FILE = "stats.json"
@@ -60,6 +62,26 @@ RUN_SOURCES = "run/sources.toml"
 MARKER_FILE = ".done"
 
 _SPLIT_FILE = re.compile(r"([a-z]+)-(\d{5})-of-(\d{5})\.parquet")
+
+
+def dataset_parquet_files(path: Path) -> list[Path]:
+    """The parquet files behind a dataset path (file, extract dir or dataset dir).
+
+    Raises BadInputError when the path is missing or holds no dataset.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise BadInputError(f"{path}: no such file or directory")
+    if path.is_file():
+        return [path]
+    if (path / RECORDS_FILE).is_file():
+        return [path / RECORDS_FILE]
+    files = sorted((path / DATA_DIR).glob("*.parquet"))
+    if not files:
+        raise BadInputError(
+            f"{path}: no dataset here (expected {RECORDS_FILE} or {DATA_DIR}/*.parquet)"
+        )
+    return files
 
 
 def split_file_name(split: str) -> str:

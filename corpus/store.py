@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from corpus.errors import BadInputError
-from corpus.layout import DATA_DIR, RECORDS_FILE, STATS_FILE
+from corpus.layout import STATS_FILE, dataset_parquet_files
 from corpus.schema import ALL_COLUMNS, EXTRACT_SCHEMA, RECORD_SCHEMA, SORT_COLUMNS
 
 
@@ -162,23 +162,6 @@ def read_parquet(path: Path) -> pl.DataFrame:
         raise BadInputError(f"{path}: not a readable parquet file ({exc})") from exc
     _schema_for(df.columns)
     return df
-
-
-def dataset_parquet_files(path: Path) -> list[Path]:
-    """The parquet files behind a dataset path (file, extract dir or dataset dir)."""
-    path = Path(path)
-    if not path.exists():
-        raise BadInputError(f"{path}: no such file or directory")
-    if path.is_file():
-        return [path]
-    if (path / RECORDS_FILE).is_file():
-        return [path / RECORDS_FILE]
-    files = sorted((path / DATA_DIR).glob("*.parquet"))
-    if not files:
-        raise BadInputError(
-            f"{path}: no dataset here (expected {RECORDS_FILE} or {DATA_DIR}/*.parquet)"
-        )
-    return files
 
 
 def read_records(path: Path) -> pl.DataFrame:

@@ -1,8 +1,9 @@
-"""Counts behind the stats screen's plots (plain polars, no Textual)."""
+"""Counts behind the stats screen's charts (plain polars, no Textual)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
@@ -22,6 +23,12 @@ class Summary:
     doc_lengths: list[tuple[str, int]]
     records: int
     documented: int
+    #: Records whose doc has each section heading (Examples, Errors, ...).
+    per_section: list[tuple[str, int]] = field(default_factory=list)
+    #: stats.json's filter counts: records dropped (or redacted) for each reason.
+    filters: list[tuple[str, int]] = field(default_factory=list)
+    #: stats.json's ``tokens`` section, flattened to (dotted key, number), when it has one.
+    tokens: list[tuple[str, float]] = field(default_factory=list)
 
 
 def _counts(frame: pl.DataFrame, column: str) -> list[tuple[str, int]]:
@@ -49,8 +56,41 @@ def doc_length_histogram(frame: pl.DataFrame) -> list[tuple[str, int]]:
     return out
 
 
-def summarise(frame: pl.DataFrame) -> Summary:
-    """The counts the stats screen plots, from the prepared frame."""
+def section_counts(frame: pl.DataFrame) -> list[tuple[str, int]]:
+    """How many records have each doc section, most common first."""
+    if frame.height == 0:
+        return []
+    sections = frame.get_column("doc_sections").explode().drop_nulls()
+    counted = sections.value_counts(sort=True, name="n")
+    rows = counted.sort(["n", "doc_sections"], descending=[True, False]).rows()
+    return [(str(k), int(n)) for k, n in rows]
+
+
+def numbers(obj: Any, prefix: str = "", limit: int = 24) -> list[tuple[str, float]]:
+    """The numeric leaves of a JSON value as (dotted key, number), in file order."""
+    out: list[tuple[str, float]] = []
+    if isinstance(obj, bool):
+        return out
+    if isinstance(obj, int | float):
+        return [(prefix or "value", obj)]
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            out += numbers(value, f"{prefix}.{key}" if prefix else str(key), limit - len(out))
+            if len(out) >= limit:
+                break
+    return out[:limit]
+
+
+def _int_items(obj: Any) -> list[tuple[str, int]]:
+    if not isinstance(obj, dict):
+        return []
+    items = [(str(k), int(v)) for k, v in obj.items() if isinstance(v, int) and v >= 0]
+    return sorted(items, key=lambda kv: (-kv[1], kv[0]))
+
+
+def summarise(frame: pl.DataFrame, stats: dict[str, Any] | None = None) -> Summary:
+    """The counts the stats screen draws, from the prepared frame (and stats.json)."""
+    stats = stats or {}
     per_split = dict(_counts(frame, "split"))
     return Summary(
         per_repo=_counts(frame, "repo"),
@@ -60,4 +100,7 @@ def summarise(frame: pl.DataFrame) -> Summary:
         doc_lengths=doc_length_histogram(frame),
         records=frame.height,
         documented=frame.height - frame.get_column("doc").null_count(),
+        per_section=section_counts(frame),
+        filters=_int_items(stats.get("filters")),
+        tokens=numbers(stats.get("tokens")) if isinstance(stats.get("tokens"), dict) else [],
     )
