@@ -111,6 +111,26 @@ def run_async(fn: Callable[..., Awaitable[None]]) -> Callable[..., None]:
     return wrapper
 
 
+def screen_lines(app: Any) -> list[str]:
+    """What the terminal shows, line by line, spaces and all (the compositor's own render)."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                      color_system="truecolor", record=True, legacy_windows=False, safe_box=False)  # fmt: skip
+    console.print(
+        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    )
+    return console.export_text().split("\n")[:height]
+
+
+def shown(app: Any) -> str:
+    """``screen_lines`` joined: the whole screen as one string, to search."""
+    return "\n".join(screen_lines(app))
+
+
 def screen_text(app: Any) -> str:
     """What the terminal shows, as plain text (from the SVG screenshot: tags and escapes gone)."""
     svg = app.export_screenshot()

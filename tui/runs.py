@@ -241,6 +241,20 @@ class EvalReport:
     #: Parts of the file that were skipped, and why.
     problems: list[str] = field(default_factory=list)
 
+    def per_repo_primary(self) -> dict[str, dict[str, float]]:
+        """repo -> system -> mean of the primary metric, from ``per_repo`` when it has the
+        shape ``{repo: {system: {metric: {"mean": ..}}}}`` (other shapes give nothing)."""
+        out: dict[str, dict[str, float]] = {}
+        for repo, systems in self.per_repo.items():
+            if not isinstance(systems, dict):
+                continue
+            for name, metrics in systems.items():
+                value = metrics.get(self.primary) if isinstance(metrics, dict) else None
+                iv = _interval(value)
+                if iv is not None:
+                    out.setdefault(str(repo), {})[str(name)] = iv.mean
+        return out
+
     def headline(self) -> tuple[str, float] | None:
         """(primary metric, mean) of the trained system: the first of kind ``adapter`` (or
         ``finetuned``/``trained``), else the first system; None without a primary metric."""
@@ -263,7 +277,7 @@ def _interval(value: Any) -> Interval | None:
 
 def _system(obj: Any, where: str, problems: list[str]) -> System | None:
     if not isinstance(obj, dict) or not isinstance(obj.get("name"), str):
-        problems.append(f"{where}: not a system with a name; skipped")
+        problems.append(f"{where} (not a system with a name)")
         return None
     raw = obj.get("metrics") if isinstance(obj.get("metrics"), dict) else {}
     metrics = {str(k): iv for k, v in raw.items() if (iv := _interval(v)) is not None}
@@ -272,7 +286,7 @@ def _system(obj: Any, where: str, problems: list[str]) -> System | None:
 
 def _example(obj: Any, where: str, problems: list[str]) -> Example | None:
     if not isinstance(obj, dict) or not isinstance(obj.get("reference"), str):
-        problems.append(f"{where}: no reference text; skipped")
+        problems.append(f"{where} (no reference text)")
         return None
     outputs = obj.get("outputs") if isinstance(obj.get("outputs"), dict) else {}
     scores = obj.get("scores") if isinstance(obj.get("scores"), dict) else {}
@@ -298,7 +312,7 @@ def parse_eval(obj: dict[str, Any]) -> EvalReport:
     comparisons = obj.get("comparisons") or []
     rep.comparisons = [c for c in comparisons if isinstance(c, dict)]
     if len(rep.comparisons) != len(comparisons):
-        rep.problems.append(f"{len(comparisons) - len(rep.comparisons)} comparison(s) skipped")
+        rep.problems.append(f"{len(comparisons) - len(rep.comparisons)} comparison(s)")
     if isinstance(obj.get("per_repo"), dict):
         rep.per_repo = obj["per_repo"]
     for i, e in enumerate(obj.get("examples") or []):

@@ -41,7 +41,7 @@ def provenance_table(record: dict[str, Any]) -> Table:
     """Where the record comes from, compactly; values are plain Text (never markup)."""
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
-    table.add_column()
+    table.add_column(overflow="fold")  # a permalink or id is never cut short
     cluster = record.get("dup_cluster")
     role = "representative" if cluster in (None, record["id"]) else "duplicate"
     test = record.get("test_reason") or ("yes" if record["is_test"] else "no")

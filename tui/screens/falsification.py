@@ -107,7 +107,7 @@ class FalsificationScreen(Screen):
         total = Text(f"{report.score}/{report.max_score} {report.verdict}", style="bold")
         cats.add_row(Text("total", style="bold"), total, Text(""))
         checks = self.query_one("#checks", DataTable)
-        checks.add_columns("", "Check", "Points", "Names")
+        checks.add_columns("", "Check", "Points", "Records")
         # Failed checks first, then passed checks that name records: what this screen is for.
         ordered = sorted(
             report.checks, key=lambda c: (c.passed, not c.offending_ids, c.category, c.id)

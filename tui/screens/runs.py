@@ -104,6 +104,22 @@ def comparisons_table(rep: EvalReport) -> Table:
     return table
 
 
+def per_repo_table(rep: EvalReport) -> Table | None:
+    """The primary metric per repository and system (None when the report has no such part)."""
+    rows = rep.per_repo_primary()
+    if not rows:
+        return None
+    systems = list(dict.fromkeys(name for per in rows.values() for name in per))
+    table = Table(title=f"{rep.primary} per repository", title_justify="left")
+    table.add_column("repo")
+    for name in systems:
+        table.add_column(show_controls(name), justify="right")
+    for repo, per in rows.items():
+        cells = [f"{per[n]:.3f}" if n in per else "-" for n in systems]
+        table.add_row(Text(show_controls(repo)), *cells)
+    return table
+
+
 def eval_renderable(run: RunView) -> RenderableType:
     """The Eval tab: the report's header, systems, comparisons, and what could not be read."""
     rep = run.eval
@@ -118,6 +134,9 @@ def eval_renderable(run: RunView) -> RenderableType:
     parts.append(systems_table(rep) if rep.systems else Text("(no systems)", style="dim"))
     if rep.comparisons:
         parts.append(comparisons_table(rep))
+    repos = per_repo_table(rep)
+    if repos is not None:
+        parts.append(repos)
     if rep.problems:
         parts.append(Text("Skipped: " + "; ".join(rep.problems), style="yellow"))
     return Group(*parts)
@@ -147,8 +166,43 @@ def samples_renderable(run: RunView) -> RenderableType:
     return Group(*parts)
 
 
+def step_ticks(steps: list[int], n: int = 5) -> list[int]:
+    """Up to ``n`` whole-number ticks from the first to the last step (steps are counts)."""
+    lo, hi = min(steps), max(steps)
+    if hi - lo < n:
+        return list(range(lo, hi + 1))
+    return sorted({round(lo + i * (hi - lo) / (n - 1)) for i in range(n)})
+
+
+def draw(plot: PlotextPlot, title: str, series: list[tuple[str, list, str]]) -> None:
+    """Redraw ``plot`` with each (label, [(step, value)], marker) series against the step."""
+    plt = plot.plt
+    plt.clear_figure()
+    steps: list[int] = []
+    for label, points, marker in series:
+        if points:
+            xs, ys = zip(*points, strict=True)
+            plt.plot(xs, ys, label=label or None, marker=marker)
+            steps += xs
+    plt.title(title if steps else f"{title} (nothing logged yet)")
+    plt.xlabel("step")
+    if steps:
+        ticks = step_ticks(steps)
+        plt.xticks(ticks, [str(t) for t in ticks])
+    plot.refresh()
+
+
 class RunsScreen(Screen):
     """Every run under the runs folder; the selected run's curves, eval report and samples."""
+
+    DEFAULT_CSS = """
+    #runs { height: auto; max-height: 9; }
+    #run-info { height: auto; padding: 0 1; color: $text-muted; }
+    #run-tabs { height: 1fr; }
+    #run-tabs TabPane { height: 1fr; padding: 0; }
+    #curves { height: 1fr; }
+    #no-runs { padding: 2 4; }
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "tab('tab-curves')", "Curves"),
@@ -206,13 +260,13 @@ class RunsScreen(Screen):
         """Look for new runs and read what every run appended; redraw what changed."""
         if self.root is None:
             return
-        changed: set[Path] = set()
+        changed: list[Path] = []
         for path in find_runs(self.root):
             if path not in self.runs:
                 self.runs[path] = RunView.open(path, self.root)
-                changed.add(path)
+                changed.append(path)
             elif self.runs[path].refresh(now):
-                changed.add(path)
+                changed.append(path)
         table = self.query_one("#runs", DataTable)
         for path in changed:
             cells = run_row(self.runs[path])
@@ -228,7 +282,7 @@ class RunsScreen(Screen):
                 "this screen looks again every second."
             )
         if self._selected is None and self.runs:
-            self._select(next(iter(sorted(self.runs))))
+            self._select(next(iter(self.runs)))
         elif self._selected in changed:
             self._show(self.runs[self._selected])
 
@@ -240,22 +294,10 @@ class RunsScreen(Screen):
         self.query_one("#run-info", Static).update(run_info(run))
         c = curves(run.tail.rows)
         loss = self.query_one("#loss-plot", PlotextPlot)
-        plt = loss.plt
-        plt.clear_figure()
-        if c.train_loss:
-            plt.plot(*zip(*c.train_loss, strict=True), label="train loss", marker="braille")
-        if c.eval_loss:
-            plt.plot(*zip(*c.eval_loss, strict=True), label="eval loss", marker="dot")
-        plt.title("Loss" if c.train_loss or c.eval_loss else "Loss (nothing logged yet)")
-        plt.xlabel("step")
-        loss.refresh()
-        lr = self.query_one("#lr-plot", PlotextPlot)
-        lr.plt.clear_figure()
-        if c.learning_rate:
-            lr.plt.plot(*zip(*c.learning_rate, strict=True), marker="braille")
-        lr.plt.title("Learning rate" if c.learning_rate else "Learning rate (nothing logged)")
-        lr.plt.xlabel("step")
-        lr.refresh()
+        series = [("train loss", c.train_loss, "braille"), ("eval loss", c.eval_loss, "dot")]
+        draw(loss, "Loss", series)
+        draw(self.query_one("#lr-plot", PlotextPlot), "Learning rate",
+             [("", c.learning_rate, "braille")])  # fmt: skip
         self.query_one("#eval-report", Static).update(eval_renderable(run))
         self.query_one("#samples", Static).update(samples_renderable(run))
 

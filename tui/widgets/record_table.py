@@ -108,7 +108,9 @@ class RecordTable(ScrollView, can_focus=True):
     RecordTable > .record-table--cursor { background: $accent 50%; }
     RecordTable:focus > .record-table--cursor { background: $accent; color: $text; }
     RecordTable > .record-table--odd { background: $boost; }
-    RecordTable > .record-table--match { background: $warning 60%; color: $text; text-style: bold; }
+    RecordTable > .record-table--match {
+        background: $primary; color: $text; text-style: bold underline;
+    }
     RecordTable > .record-table--label { color: $text-muted; text-style: italic; }
     RecordTable > .record-table--hint { color: $text-muted; }
     """
