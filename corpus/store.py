@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from corpus.errors import BadInputError
-from corpus.layout import STATS_FILE, dataset_parquet_files
+from corpus.layout import DATA_DIR, STATS_FILE, dataset_parquet_files  # noqa: F401 (re-exported)
 from corpus.schema import ALL_COLUMNS, EXTRACT_SCHEMA, RECORD_SCHEMA, SORT_COLUMNS
 
 

@@ -15,6 +15,7 @@ from corpus.errors import BadInputError
 from corpus.layout import FALSIFICATION_JSON
 from corpus.schema import CONTAINER_KINDS, RECORD_SCHEMA, SPLITS
 from corpus.store import write_parquet
+from corpus.summary import summarise
 from falsification.report import Report
 from tests.tui_fixtures import (
     FAILED_CHECKS,
@@ -36,7 +37,6 @@ from tui.filters import (
     apply_view,
     choices,
 )
-from tui.summary import summarise
 
 RECORDS = varied_records(60)
 REPORT = Report.from_json(falsification_report(RECORDS))

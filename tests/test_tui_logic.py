@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 
 from corpus.errors import BadInputError
+from corpus.summary import numbers
 from corpus.text import show_controls
 from tests.tui_fixtures import make_tui_dataset
 from tui.bars import bar, bar_rows, format_value
@@ -21,7 +22,6 @@ from tui.cells import ELLIPSIS, fit, pieces
 from tui.preflight import check_dataset, check_runs_dir
 from tui.query import Filters, count_line, empty_hint
 from tui.search import Matcher, snippet
-from tui.summary import numbers
 
 # -- control characters ---------------------------------------------------------------------
 

@@ -10,7 +10,14 @@ from pathlib import Path
 
 import typer
 
-from corpus.commands._common import ExitCode, console, err_console, user_errors
+from corpus.commands._common import (
+    PANEL_CHECK,
+    ExitCode,
+    add_command,
+    console,
+    err_console,
+    user_errors,
+)
 from corpus.defaults import DEFAULT_DATASET
 
 VERDICT_EXIT = {"PASS": ExitCode.OK, "WARN": ExitCode.WARN, "FAIL": ExitCode.FAILURE}
@@ -18,24 +25,33 @@ VERDICT_EXIT = {"PASS": ExitCode.OK, "WARN": ExitCode.WARN, "FAIL": ExitCode.FAI
 
 def register(app: typer.Typer) -> None:
     """Add the falsify command to ``app``."""
-    app.command("falsify")(falsify)
+    add_command(app, "falsify", falsify, PANEL_CHECK)
 
 
 def falsify(
     dataset: Path = typer.Argument(
-        DEFAULT_DATASET, help="Dataset dir (data/*.parquet, stats.json, sources.lock)."
+        DEFAULT_DATASET,
+        metavar="DATASET",
+        help="Dataset dir (data/*.parquet, stats.json, sources.lock).",
     ),
     sources_dir: Path | None = typer.Option(
         None,
         "--sources-dir",
+        metavar="DIR",
         help="Clones as <DIR>/<owner>/<name> (default: the clone cache `corpus build` used, "
         "$CORPUS_CACHE_DIR or $XDG_CACHE_HOME/rustdoc-corpus/repos, when it exists; without "
         "clones the provenance checks fail).",
     ),
     out: Path | None = typer.Option(
-        None, "--out", "-o", help="Where to write falsification.json/.md (default: DATASET)."
+        None,
+        "--out",
+        "-o",
+        metavar="DIR",
+        help="Where to write falsification.json/.md (default: DATASET).",
     ),
-    seed: int = typer.Option(0, "--seed", help="Seed of the sampled and generated checks."),
+    seed: int = typer.Option(
+        0, "--seed", metavar="N", help="Seed of the sampled and generated checks."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the JSON report, not a table."),
 ) -> None:
     """Run the falsification suite; exit 0 PASS, 3 WARN, 1 FAIL, 2 unreadable corpus."""

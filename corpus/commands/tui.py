@@ -7,21 +7,20 @@ from pathlib import Path
 
 import typer
 
-from corpus.commands._common import ExitCode, fail, user_errors
+from corpus.commands._common import PANEL_CHECK, ExitCode, add_command, fail, user_errors
 from corpus.defaults import DEFAULT_DATASET
 
 
 def register(app: typer.Typer) -> None:
     """Add the tui command and its inspect alias to ``app``."""
-    panel = "Check and inspect"
-    app.command("tui", rich_help_panel=panel)(tui)
-    app.command("inspect", help="Alias of `corpus tui`.", rich_help_panel=panel)(tui)
+    add_command(app, "tui", tui, PANEL_CHECK)
+    add_command(app, "inspect", tui, PANEL_CHECK, help="Alias of `corpus tui`.")
 
 
 def tui(
     dataset: Path | None = typer.Argument(
         None,
-        metavar="[DATASET]",
+        metavar="DATASET",
         show_default=False,
         help="Dataset folder (data/*.parquet, as `corpus build` writes it), an extract folder "
         f"(records.parquet) or one parquet file [default: {DEFAULT_DATASET}; none with --runs].",

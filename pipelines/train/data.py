@@ -75,19 +75,31 @@ class DataStats:
     per_split: dict[str, int] = field(default_factory=dict)
 
 
+def check_dataset_spec(spec: str) -> Path | None:
+    """The local dataset path ``spec`` names (its parquet files must be there), or None for a
+    Hub id; BadInputError for anything else. Cheap: no parquet is read, nothing imported."""
+    from corpus.layout import dataset_parquet_files
+
+    if not spec:
+        raise BadInputError("no dataset: pass --data DIR (a corpus build output) or ORG/NAME@rev")
+    path = Path(spec).expanduser()
+    if path.exists():
+        dataset_parquet_files(path)
+        return path
+    if not _HUB_ID.match(spec):
+        raise BadInputError(f"{spec}: no such local dataset, and not a Hub id ORG/NAME[@revision]")
+    return None
+
+
 def read_dataset(spec: str) -> pl.DataFrame:
     """Records from a local dataset path or a Hub dataset ``ORG/NAME[@revision]``."""
     import polars as pl
 
     from corpus.store import read_records
 
-    if not spec:
-        raise BadInputError("no dataset: pass --data DIR (a corpus build output) or ORG/NAME@rev")
-    path = Path(spec).expanduser()
-    if path.exists():
+    path = check_dataset_spec(spec)
+    if path is not None:
         return read_records(path)
-    if not _HUB_ID.match(spec):
-        raise BadInputError(f"{spec}: no such local dataset, and not a Hub id ORG/NAME[@revision]")
     name, _, revision = spec.partition("@")
     import datasets
 

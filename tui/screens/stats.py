@@ -15,9 +15,9 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 
+from corpus.summary import Summary, summarise
 from corpus.text import show_controls
 from tui.bars import bar_rows
-from tui.summary import Summary, summarise
 from tui.widgets.header import CorpusHeader
 
 #: Below this width the charts stack in one column.

@@ -1,4 +1,6 @@
-"""Counts behind the stats screen's charts (plain polars, no Textual)."""
+"""Counts of a record table: per repo, container kind, split, doc section and doc length, plus
+stats.json's filter and token figures. The TUI's stats screen charts them; `corpus stats`
+prints them (plain polars)."""
 
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ class Summary:
 
 
 def _counts(frame: pl.DataFrame, column: str) -> list[tuple[str, int]]:
-    if frame.height == 0:
+    if frame.height == 0 or column not in frame.columns:
         return []
     counted = frame.get_column(column).fill_null("-").value_counts(sort=True, name="n")
     # Ties broken by name so the plot order is stable from run to run.
@@ -58,7 +60,7 @@ def doc_length_histogram(frame: pl.DataFrame) -> list[tuple[str, int]]:
 
 def section_counts(frame: pl.DataFrame) -> list[tuple[str, int]]:
     """How many records have each doc section, most common first."""
-    if frame.height == 0:
+    if frame.height == 0 or "doc_sections" not in frame.columns:
         return []
     sections = frame.get_column("doc_sections").explode().drop_nulls()
     counted = sections.value_counts(sort=True, name="n")
@@ -104,3 +106,18 @@ def summarise(frame: pl.DataFrame, stats: dict[str, Any] | None = None) -> Summa
         filters=_int_items(stats.get("filters")),
         tokens=numbers(stats.get("tokens")) if isinstance(stats.get("tokens"), dict) else [],
     )
+
+
+def per_repo_splits(frame: pl.DataFrame) -> dict[str, dict[str, int]]:
+    """repo -> split -> records (``-`` for records without a split, as in an extract)."""
+    if frame.height == 0:
+        return {}
+    splits = frame.get_column("split") if "split" in frame.columns else None
+    keyed = frame.select(
+        pl.col("repo"),
+        (splits.fill_null("-") if splits is not None else pl.lit("-")).alias("split"),
+    )
+    out: dict[str, dict[str, int]] = {}
+    for repo, split, n in keyed.group_by(["repo", "split"]).len().sort(["repo", "split"]).rows():
+        out.setdefault(str(repo), {})[str(split)] = int(n)
+    return out
