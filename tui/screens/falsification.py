@@ -27,23 +27,20 @@ if TYPE_CHECKING:
 _MAX_LISTED = 500  # offending records listed per check; the records screen filter shows all
 
 
-def _bar(score: int, maximum: int, width: int = 20) -> Text:
+def _bar(score: int, maximum: int, width: int = 12) -> Text:
     filled = round(width * score / maximum) if maximum else 0
     style = "green" if score == maximum else ("yellow" if score * 2 >= maximum else "red")
     return Text("█" * filled, style=style) + Text("░" * (width - filled), style="dim")
 
 
 def offenders_title(check: CheckResult) -> str:
-    """What the list under a check holds."""
+    """What the list under a check holds, and the keys that use it."""
     n = len(dict.fromkeys(check.offending_ids))
     if n == 0:
         return "It names no records"
-    shown = f" (first {_MAX_LISTED})" if n > _MAX_LISTED else ""
-    if check.passed:
-        return (
-            f"{n:,} record(s) it names, within its threshold{shown}: enter opens one, r lists them"
-        )
-    return f"{n:,} offending record(s){shown}: enter opens one, r lists them"
+    shown = f", first {_MAX_LISTED} listed" if n > _MAX_LISTED else ""
+    what = "named, within its threshold" if check.passed else "offending"
+    return f"{n:,} {what}{shown} · enter opens one · r lists them in Records"
 
 
 def check_detail(check: CheckResult) -> Text:
@@ -107,7 +104,7 @@ class FalsificationScreen(Screen):
         total = Text(f"{report.score}/{report.max_score} {report.verdict}", style="bold")
         cats.add_row(Text("total", style="bold"), total, Text(""))
         checks = self.query_one("#checks", DataTable)
-        checks.add_columns("", "Check", "Points", "Records")
+        checks.add_columns("", "Check", "Pts", "Records")
         # Failed checks first, then passed checks that name records: what this screen is for.
         ordered = sorted(
             report.checks, key=lambda c: (c.passed, not c.offending_ids, c.category, c.id)

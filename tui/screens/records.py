@@ -144,11 +144,15 @@ class RecordsScreen(Screen):
         """Fill filters and table from a freshly loaded corpus."""
         self._corpus = corpus
         self.query_one(CorpusHeader).show(corpus)
-        self._mount_filters(corpus)
         self.query_one(RecordTable).set_frame(corpus.frame)
         self._show_count(corpus.frame.height)
+        # The rows first; the filter selects once they are on screen.
+        self.call_after_refresh(self._filters_ready, corpus)
+
+    def _filters_ready(self, corpus: Corpus) -> None:
+        self._mount_filters(corpus)
         if self._pending_check is not None:
-            self.show_check(self._pending_check)
+            self.call_after_refresh(self.show_check, self._pending_check)
 
     def _mount_filters(self, corpus: Corpus) -> None:
         panel = self.query_one("#filters", VerticalScroll)
