@@ -8,14 +8,11 @@ from PyTorch's CPU index (the default index serves the multi-GB CUDA build). No 
 
 from __future__ import annotations
 
-import json
 import shlex
 import shutil
 import sys
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 DIST = "rustdoc-corpus"
 CONSTRAINTS = "constraints.txt"
@@ -30,20 +27,17 @@ class Install:
     root: Path | None = None
 
 
-def detect_install(dist: str = DIST) -> Install:
-    """An editable install from a folder (PEP 610's direct_url.json) is a checkout."""
-    try:
-        raw = metadata.distribution(dist).read_text("direct_url.json")
-    except metadata.PackageNotFoundError:
-        raw = None
-    try:
-        info = json.loads(raw) if raw else {}
-    except json.JSONDecodeError:
-        info = {}
-    url = urlparse(str(info.get("url", "")))
-    editable = bool((info.get("dir_info") or {}).get("editable"))
-    if editable and url.scheme == "file":
-        return Install("checkout", Path(unquote(url.path)))
+def detect_install(package_dir: Path | None = None) -> Install:
+    """Where the ``corpus`` package is imported from: inside a source tree (a ``pyproject.toml``
+    one level up: an editable install or a checkout on the path) it is a checkout; anywhere
+    else (site-packages) it came from a wheel."""
+    if package_dir is None:
+        import corpus
+
+        package_dir = Path(corpus.__file__).resolve().parent
+    root = Path(package_dir).parent
+    if (root / "pyproject.toml").is_file():
+        return Install("checkout", root)
     return Install("wheel")
 
 

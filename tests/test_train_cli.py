@@ -41,11 +41,11 @@ def test_a_checkout_installs_the_extra_editable_with_its_constraints(tmp_path: P
     assert f"--index-url {TORCH_CPU_INDEX} torch" in cpu_wheel and "-c " not in cpu_wheel
 
 
-def test_this_environment_is_detected_as_a_checkout() -> None:
-    found = detect_install()
-    assert found.kind == "checkout" and found.root is not None
-    assert (found.root / "pyproject.toml").is_file()
-    assert detect_install("no-such-distribution-xyz") == Install("wheel")
+def test_this_environment_is_detected_as_a_checkout(tmp_path: Path) -> None:
+    assert detect_install() == Install("checkout", ROOT)
+    site = tmp_path / "site-packages" / "corpus"  # a wheel's copy: no source tree around it
+    site.mkdir(parents=True)
+    assert detect_install(site) == Install("wheel")
 
 
 def test_the_missing_extra_message_carries_the_command_for_this_install(capsys) -> None:

@@ -7,6 +7,7 @@ Exit codes: 0 PASS (score >= 95, no critical failure), 3 WARN (85-94, no critica
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -76,23 +77,28 @@ def falsify(
                 )
         report = run_suite(dataset, sources_dir, seed=seed)
         jpath, mpath = write_report(report, out or dataset_base(dataset))
+    _print_report(report, jpath, mpath, as_json)
+    raise typer.Exit(int(VERDICT_EXIT[report.verdict]))
+
+
+def _print_report(report: Any, jpath: Path, mpath: Path, as_json: bool) -> None:
+    """The report as JSON, or as the table, the category sums and the verdict line."""
     if as_json:
         import json
 
         console.print_json(json.dumps(report.to_json()))
-    else:
-        console.print(report.rich_table())
-        for cat, v in report.categories.items():
-            console.print(f"  {cat:<13} {v['score']:>3}/{v['max']}")
-        if report.critical_failures:
-            console.print(
-                "[bold red]critical failures:[/] " + ", ".join(report.critical_failures),
-                markup=True,
-            )
-        style = {"PASS": "green", "WARN": "yellow"}.get(report.verdict, "red")
+        return
+    console.print(report.rich_table())
+    for cat, v in report.categories.items():
+        console.print(f"  {cat:<13} {v['score']:>3}/{v['max']}")
+    if report.critical_failures:
         console.print(
-            f"[bold {style}]{report.verdict}[/] {report.score}/{report.max_score} "
-            f"in {report.duration_s:.1f} s; wrote {jpath} and {mpath}",
+            "[bold red]critical failures:[/] " + ", ".join(report.critical_failures),
             markup=True,
         )
-    raise typer.Exit(int(VERDICT_EXIT[report.verdict]))
+    style = {"PASS": "green", "WARN": "yellow"}.get(report.verdict, "red")
+    console.print(
+        f"[bold {style}]{report.verdict}[/] {report.score}/{report.max_score} "
+        f"in {report.duration_s:.1f} s; wrote {jpath} and {mpath}",
+        markup=True,
+    )

@@ -129,34 +129,30 @@ def train(
     """Train a LoRA adapter (with no subcommand). See `corpus train plan` first."""
     if ctx.invoked_subcommand is not None:
         return
+    options = dict(locals())
     require_modules()
     with user_errors():
-        cfg = _config(
-            recipe,
-            config,
-            sets,
-            dataset=data,
-            output_dir=out,
-            model=model,
-            bits=bits,
-            lora_r=rank,
-            learning_rate=lr,
-            epochs=epochs,
-            max_steps=max_steps,
-            batch_size=batch_size,
-            grad_accum=grad_accum,
-            max_length=max_length,
-            seed=seed,
-            device=device,
-            push_to_hub=push_to_hub,
-        )
-        # Data, model and run folder are checked before torch is imported (seconds, and
-        # bitsandbytes' start-up noise): a wrong --data fails at once and leaves no folder.
-        from pipelines.train.run import check_inputs
-        from pipelines.train.run import train as run_train
+        flags = {field: options[name] for name, field in _TRAIN_FLAGS.items()}
+        _train_and_report(_config(recipe, config, sets, **flags), resume)
 
-        check_inputs(cfg, resume=resume)
-        res = run_train(cfg, resume=resume, progress=is_interactive())
+
+#: `corpus train` flags -> the TrainConfig fields they set.
+_TRAIN_FLAGS = {
+    "data": "dataset", "out": "output_dir", "model": "model", "bits": "bits", "rank": "lora_r",
+    "lr": "learning_rate", "epochs": "epochs", "max_steps": "max_steps",
+    "batch_size": "batch_size", "grad_accum": "grad_accum", "max_length": "max_length",
+    "seed": "seed", "device": "device", "push_to_hub": "push_to_hub",
+}  # fmt: skip
+
+
+def _train_and_report(cfg: Any, resume: bool) -> None:
+    # Data, model and run folder are checked before torch is imported (seconds, and
+    # bitsandbytes' start-up noise): a wrong --data fails at once and leaves no folder.
+    from pipelines.train.run import check_inputs
+    from pipelines.train.run import train as run_train
+
+    check_inputs(cfg, resume=resume)
+    res = run_train(cfg, resume=resume, progress=is_interactive())
     ev = f"{res.eval_loss:.4f}" if res.eval_loss is not None else "-"
     tl = f"{res.train_loss:.4f}" if res.train_loss is not None else "-"
     console.print(
