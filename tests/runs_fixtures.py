@@ -80,6 +80,8 @@ def eval_report() -> dict[str, Any]:
             {
                 "id": "a" * 64,
                 "repo": "tokio-rs/tokio",
+                "name": "tokio::runtime::Builder::new",
+                "kind": "best",
                 "reference": "/// Creates a new runtime builder.",
                 "outputs": {
                     "base": "/// This function creates a builder.",

@@ -185,7 +185,6 @@ async def test_an_empty_result_says_why_and_what_to_press(dataset: Path) -> None
         await pilot.press("slash", *"zzz-nothing")
         await settle(pilot)
         assert count_text(app) == f"0 matches of {N}"
-        assert table(app).empty_hint in shown(app).replace("\n", " ") or True
         hint = table(app).empty_hint
         assert "'zzz-nothing'" in hint and "1 filter set" in hint and "x clears" in hint
         assert "No record matches the text" in shown(app)

@@ -100,6 +100,12 @@ def test_eval_report_is_read_defensively() -> None:
     assert [s.name for s in rep.systems] == ["base", "adapter"]
     assert rep.systems[1].metrics["rougeL"].lo == 0.301
     assert len(rep.examples) == 2 and rep.problems == ["examples[2] (no reference text)"]
+    first = rep.examples[0]
+    assert (first.name, first.pick, first.scores) == (
+        "tokio::runtime::Builder::new",
+        "best",
+        {"base": 0.4, "adapter": 0.8},
+    )
     assert rep.per_repo_primary() == {"tokio-rs/tokio": {"adapter": 0.33}}
     broken = parse_eval(
         {"systems": [{"kind": "x"}, {"name": "b", "metrics": {"m": "high", "n": 0.5}}],

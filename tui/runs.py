@@ -225,6 +225,9 @@ class Example:
     reference: str
     outputs: dict[str, str]
     scores: dict[str, float]
+    #: The item's name and why it was picked (``best`` / ``worst``), when the report says.
+    name: str = ""
+    pick: str = ""
 
 
 @dataclass
@@ -296,6 +299,8 @@ def _example(obj: Any, where: str, problems: list[str]) -> Example | None:
         reference=obj["reference"],
         outputs={str(k): v for k, v in outputs.items() if isinstance(v, str)},
         scores={str(k): float(v) for k, v in scores.items() if _number(v) is not None},
+        name=str(obj.get("name") or ""),
+        pick=str(obj.get("kind") or ""),
     )
 
 

@@ -151,8 +151,9 @@ def samples_renderable(run: RunView) -> RenderableType:
     parts: list[RenderableType] = []
     for e in rep.examples:
         scores = ", ".join(f"{k} {v:.3f}" for k, v in e.scores.items())
+        head = " · ".join(x for x in (e.pick, e.name or e.id[:16], e.repo, scores) if x)
         table = Table(
-            title=show_controls(f"{e.id[:16]} · {e.repo}" + (f" · {scores}" if scores else "")),
+            title=show_controls(head),
             title_justify="left",
             expand=True,
             show_lines=False,
