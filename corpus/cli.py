@@ -7,9 +7,11 @@ import importlib
 import typer
 
 from corpus import __version__
+from corpus.commands._common import group_class
 
 app = typer.Typer(
     name="corpus",
+    cls=group_class(),
     help="Build, falsify, publish, browse and train on a corpus of Rust doc comments.",
     no_args_is_help=True,
     rich_markup_mode="rich",
@@ -17,15 +19,20 @@ app = typer.Typer(
     add_completion=False,
 )
 
-# Each module defines `register(app)`; they import nothing heavy at module level.
+# Each module defines `register(app)`; they import nothing heavy at module level. Each command
+# names its help panel (corpus.commands._common.PANEL_*); `corpus --help` lists the panels in
+# the order their first command is registered.
 _COMMAND_MODULES = (
     "corpus.commands.sources",
     "corpus.commands.extract",
-    "corpus.commands.falsify",
     "corpus.commands.build",
-    "corpus.commands.publish",
-    "corpus.commands.tui",
     "corpus.commands.rebuild",
+    "corpus.commands.validate",
+    "corpus.commands.falsify",
+    "corpus.commands.stats",
+    "corpus.commands.sample",
+    "corpus.commands.tui",
+    "corpus.commands.publish",
     "corpus.commands.train",
     "corpus.commands.export",
     "corpus.commands.eval",

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from corpus.errors import BadInputError
+
 # --- a dataset folder ------------------------------------------------------------------------
 DATA_DIR = "data"
 BALANCED_DIR = "balanced"
@@ -66,6 +68,46 @@ RUN_SOURCES = "run/sources.toml"
 MARKER_FILE = ".done"
 
 _SPLIT_FILE = re.compile(r"([a-z]+)-(\d{5})-of-(\d{5})\.parquet")
+
+
+def dataset_parquet_files(path: Path, config: str = "default") -> list[Path]:
+    """The parquet files behind a dataset path (file, extract dir or dataset dir; a dataset
+    dir's ``config``: ``data/`` for the default, ``balanced/`` for the balanced one).
+
+    Raises BadInputError when the path is missing or holds no dataset.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise BadInputError(f"{path}: no such file or directory")
+    if config not in CONFIG_DIRS:
+        raise BadInputError(f"config {config!r}: choose one of {', '.join(CONFIG_DIRS)}")
+    if path.is_file() or (path / RECORDS_FILE).is_file():
+        if config != "default":
+            raise BadInputError(f"{path}: an extract has no {config!r} config")
+        return [path if path.is_file() else path / RECORDS_FILE]
+    files = sorted((path / CONFIG_DIRS[config]).glob("*.parquet"))
+    if not files:
+        raise BadInputError(
+            f"{path}: no dataset here (expected {RECORDS_FILE} or {CONFIG_DIRS[config]}/*.parquet)"
+        )
+    return files
+
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+(@[\w./-]+)?$")
+
+
+def check_dataset_spec(spec: str, config: str = "default") -> Path | None:
+    """The local dataset path ``spec`` names (its parquet files must be there), or None for a
+    Hub id ``ORG/NAME[@revision]``; BadInputError for anything else. Cheap: nothing is read."""
+    if not spec:
+        raise BadInputError("no dataset: pass --data DIR (a corpus build output) or ORG/NAME@rev")
+    path = Path(spec).expanduser()
+    if path.exists():
+        dataset_parquet_files(path, config)
+        return path
+    if not _HUB_ID.match(spec):
+        raise BadInputError(f"{spec}: no such local dataset, and not a Hub id ORG/NAME[@revision]")
+    return None
 
 
 def split_file_name(split: str) -> str:

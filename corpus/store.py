@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -24,7 +23,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from corpus.errors import BadInputError, CorpusError
-from corpus.layout import RECORDS_FILE, STATS_FILE
+from corpus.layout import (
+    STATS_FILE,
+    check_dataset_spec,
+    dataset_parquet_files,
+)
 from corpus.schema import ALL_COLUMNS, EXTRACT_SCHEMA, RECORD_SCHEMA, SORT_COLUMNS
 
 
@@ -165,28 +168,6 @@ def read_parquet(path: Path) -> pl.DataFrame:
     return df
 
 
-def dataset_parquet_files(path: Path, config: str = "default") -> list[Path]:
-    """The parquet files behind a dataset path (file, extract dir or dataset dir; a dataset
-    dir's ``config``: ``data/`` for the default, ``balanced/`` for the balanced one)."""
-    from corpus.layout import CONFIG_DIRS
-
-    path = Path(path)
-    if not path.exists():
-        raise BadInputError(f"{path}: no such file or directory")
-    if config not in CONFIG_DIRS:
-        raise BadInputError(f"config {config!r}: choose one of {', '.join(CONFIG_DIRS)}")
-    if path.is_file() or (path / RECORDS_FILE).is_file():
-        if config != "default":
-            raise BadInputError(f"{path}: an extract has no {config!r} config")
-        return [path if path.is_file() else path / RECORDS_FILE]
-    files = sorted((path / CONFIG_DIRS[config]).glob("*.parquet"))
-    if not files:
-        raise BadInputError(
-            f"{path}: no dataset here (expected {RECORDS_FILE} or {CONFIG_DIRS[config]}/*.parquet)"
-        )
-    return files
-
-
 def read_records(path: Path, config: str = "default") -> pl.DataFrame:
     """All records of a dataset path (one config of it), in the stable order."""
     frames = [read_parquet(p) for p in dataset_parquet_files(path, config)]
@@ -202,18 +183,11 @@ def read_stats(path: Path) -> dict[str, Any]:
     return read_json(f) if f.exists() else {}
 
 
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+(@[\w./-]+)?$")
-
-
 def read_dataset(spec: str, config: str = "default") -> pl.DataFrame:
     """Records from a local dataset path or a Hub dataset ``ORG/NAME[@revision]``."""
-    if not spec:
-        raise BadInputError("no dataset: pass --data DIR (a corpus build output) or ORG/NAME@rev")
-    path = Path(spec).expanduser()
-    if path.exists():
+    path = check_dataset_spec(spec, config)
+    if path is not None:
         return read_records(path, config)
-    if not _HUB_ID.match(spec):
-        raise BadInputError(f"{spec}: no such local dataset, and not a Hub id ORG/NAME[@revision]")
     name, _, revision = spec.partition("@")
     import datasets
     from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError

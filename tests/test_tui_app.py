@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Markdown, Select, Static
-from textual_plotext import PlotextPlot
 from typer.testing import CliRunner
 
 from corpus.cli import app as cli_app
@@ -21,7 +20,7 @@ from tui.screens.falsification import FalsificationScreen
 from tui.screens.help import HelpScreen
 from tui.screens.message import MessageScreen
 from tui.screens.records import RecordsScreen
-from tui.screens.stats import StatsScreen
+from tui.screens.stats import BarChart, StatsScreen
 from tui.widgets.record_table import RecordTable
 
 SIZE = (120, 34)
@@ -166,22 +165,23 @@ async def test_detail_shows_markup_literally_and_copies_permalink(dataset: Path)
     app = CorpusApp(dataset, cursor_blink=False)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
-        await pilot.press("slash", *"evil.example", "enter")
+        await pilot.press("slash", *"Closes [bold]", "enter")
         await settle(pilot)
         assert table(app).row_count == 1
         # The table row shows the summary's brackets as typed.
-        await pilot.press("F")  # hide the filters: the summary column gets wider
-        await pilot.pause()
         assert "Closes [bold]every[/" in screen_text(app)
         await pilot.press("enter")
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, DetailScreen)
         assert screen.record["doc"] == MARKUP_DOC
-        assert screen.query_one("#doc", Markdown).source == MARKUP_DOC
         shot = screen_text(app)
         for literal in ("[bold]every[/bold]", "[/]", "[link=https://evil.example]links[/link]"):
             assert literal in shot
+        await pilot.press("m")  # rendered as Markdown: console markup is still literal
+        await pilot.pause()
+        assert isinstance(screen.query_one("#doc"), Markdown)
+        assert "[bold]every[/bold]" in screen_text(app)
         await pilot.press("c")
         await pilot.pause(0.2)
         assert app.clipboard == screen.record["permalink"]
@@ -209,13 +209,11 @@ async def test_drill_from_failed_check_to_record(dataset: Path) -> None:
         await pilot.pause()
         assert isinstance(app.screen, DetailScreen)
         assert app.screen.record["id"] == records[3]["id"]
-        assert "syntax.signatures_parse" in str(
-            app.screen.query_one("#failed-checks", Static).render()
-        )
+        assert "syntax.signatures_parse" in str(app.screen.query_one("#named-by", Static).render())
         await pilot.press("escape", "r")
         await settle(pilot)
         assert isinstance(app.screen, RecordsScreen)
-        assert app.records_screen.filters.fails_check == "syntax.signatures_parse"
+        assert app.records_screen.filters.check == "syntax.signatures_parse"
         assert sorted(table(app)._frame.get_column("id").to_list()) == sorted(
             r["id"] for r in records[2:5]
         )
@@ -242,11 +240,11 @@ async def test_stats_screen_and_help(dataset: Path) -> None:
         await pilot.press("2")
         await pilot.pause()
         assert isinstance(app.screen, StatsScreen)
-        assert len(app.screen.query(PlotextPlot)) == 4
+        assert len(app.screen.query(BarChart)) == 6
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        assert "Copy the permalink" in screen_text(app)
+        assert "This help" in screen_text(app) and "Next / previous pane" in screen_text(app)
         await pilot.press("escape", "1")
         assert isinstance(app.screen, RecordsScreen)
 

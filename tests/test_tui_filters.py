@@ -15,23 +15,34 @@ from corpus.errors import BadInputError
 from corpus.layout import FALSIFICATION_JSON
 from corpus.schema import CONTAINER_KINDS, RECORD_SCHEMA, SPLITS
 from corpus.store import write_parquet
+from corpus.summary import summarise
 from falsification.report import Report
 from tests.tui_fixtures import (
     FAILED_CHECKS,
     MARKUP_DOC,
+    PASSED_NAMING,
     REPOS,
     falsification_report,
     make_tui_dataset,
     varied_records,
 )
 from tui.data import load_corpus, prepare_frame
-from tui.filters import ANY_CHECK, Filters, SearchError, apply_filters, choices
-from tui.summary import summarise
+from tui.filters import (
+    ANY_FAILED,
+    ANY_NAMED,
+    Filters,
+    SearchError,
+    Sort,
+    apply_filters,
+    apply_view,
+    choices,
+)
 
 RECORDS = varied_records(60)
 REPORT = Report.from_json(falsification_report(RECORDS))
 FRAME = prepare_frame(pl.DataFrame(RECORDS, schema=pl.Schema(RECORD_SCHEMA)), REPORT)
 FAILED = {c.id: set(c.offending_ids) for c in REPORT.failed}
+NAMED = {c.id: set(c.offending_ids) for c in REPORT.checks if c.offending_ids}
 
 
 def ids(frame: pl.DataFrame) -> list[str]:
@@ -41,7 +52,9 @@ def ids(frame: pl.DataFrame) -> list[str]:
 def oracle(rec: dict[str, Any], f: Filters) -> bool:
     """A plain-Python reading of each filter, to check the polars one against."""
     failed = {cid for cid, offending in FAILED.items() if rec["id"] in offending}
-    hay = "\n".join([rec["name"], rec["path"], rec["qualified_path"], rec["doc"] or ""])
+    named = {cid for cid, offending in NAMED.items() if rec["id"] in offending}
+    fields = ("name", "path", "qualified_path", "signature", "doc")
+    hay = "\n".join(rec[k] or "" for k in fields)
     return all(
         [
             f.repo is None or rec["repo"] == f.repo,
@@ -51,8 +64,10 @@ def oracle(rec: dict[str, Any], f: Filters) -> bool:
             f.has_examples is None or ("Examples" in rec["doc_sections"]) == f.has_examples,
             f.is_test is None or rec["is_test"] == f.is_test,
             f.macro_origin is None or rec["origin"].startswith("macro:") == f.macro_origin,
-            f.fails_check is None
-            or (bool(failed) if f.fails_check == ANY_CHECK else f.fails_check in failed),
+            f.check is None
+            or (f.check == ANY_FAILED and bool(failed))
+            or (f.check == ANY_NAMED and bool(named))
+            or f.check in named,
             not f.search
             or (
                 re.search(f.search, hay, re.I | re.M) is not None
@@ -76,7 +91,7 @@ filters_st = st.builds(
     has_examples=maybe([True, False]),
     is_test=maybe([True, False]),
     macro_origin=maybe([True, False]),
-    fails_check=maybe([ANY_CHECK, *FAILED, "no.such_check"]),
+    check=maybe([ANY_FAILED, ANY_NAMED, *NAMED, "integrity.ids_unique", "no.such_check"]),
     search=st.text(alphabet="func_1234 ADSTOmx.`[/]", max_size=6),
     regex=st.just(False),
 )
@@ -124,12 +139,14 @@ def test_longer_plain_query_never_matches_more(q: str, more: str) -> None:
     )
 
 
-def test_search_covers_name_path_and_doc() -> None:
+def test_search_covers_name_path_signature_and_doc() -> None:
     assert ids(apply_filters(FRAME, Filters(search="FUNC_42"))) == [RECORDS[42]["id"]]
     assert len(ids(apply_filters(FRAME, Filters(search="src/mod_3.rs")))) == len(
         [r for r in RECORDS if r["path"] == "src/mod_3.rs"]
     )
     assert ids(apply_filters(FRAME, Filters(search="[/]"))) == [RECORDS[1]["id"]]
+    # Signatures: only they hold the parameter list.
+    assert ids(apply_filters(FRAME, Filters(search="fn func_42(x: u32)"))) == [RECORDS[42]["id"]]
     assert ids(apply_filters(FRAME, Filters(search=r"^func_4\d$", regex=True))) == [
         r["id"] for r in RECORDS if re.fullmatch(r"func_4\d", r["name"])
     ]
@@ -144,13 +161,41 @@ def test_invalid_regex_raises_search_error_with_reason(pattern: str) -> None:
     apply_filters(FRAME, Filters(search=pattern))
 
 
-def test_fails_check_filter_uses_offending_ids() -> None:
-    syntax = apply_filters(FRAME, Filters(fails_check="syntax.signatures_parse"))
+def test_check_filter_lists_every_record_a_check_names() -> None:
+    syntax = apply_filters(FRAME, Filters(check="syntax.signatures_parse"))
     assert ids(syntax) == [r["id"] for r in RECORDS[2:5]]
-    anyfail = apply_filters(FRAME, Filters(fails_check=ANY_CHECK))
+    anyfail = apply_filters(FRAME, Filters(check=ANY_FAILED))
     assert ids(anyfail) == [r["id"] for r in RECORDS[2:5]]  # record 3 is in both checks
-    passed = apply_filters(FRAME, Filters(fails_check="integrity.ids_unique"))
-    assert passed.height == 0  # a passing check offends nobody
+    # A passed threshold check names records too: they are listed, but fail nothing.
+    passed = apply_filters(FRAME, Filters(check=PASSED_NAMING))
+    assert ids(passed) == [r["id"] for r in RECORDS[5:7]]
+    assert ids(apply_filters(FRAME, Filters(check=ANY_NAMED))) == [r["id"] for r in RECORDS[2:7]]
+    assert apply_filters(FRAME, Filters(check="integrity.ids_unique")).height == 0
+
+
+def test_sort_orders_rows_and_keeps_the_dataset_order_for_ties() -> None:
+    by_repo = apply_view(FRAME, Filters(), Sort("repo_name"))
+    repos = by_repo.get_column("repo_name").to_list()
+    assert repos == sorted(repos)
+    order = {rid: n for n, rid in enumerate(ids(FRAME))}
+    for repo in set(repos):  # ties keep the dataset's order
+        mine = [order[i] for i in ids(by_repo.filter(pl.col("repo_name") == repo))]
+        assert mine == sorted(mine)
+    down = apply_view(FRAME, Filters(), Sort("repo_name", descending=True))
+    assert down.get_column("repo_name").to_list() == sorted(repos, reverse=True)
+    # Path:line sorts by path, then by line as a number (not as text: 9 before 10).
+    loc = apply_view(FRAME, Filters(search="mod_3.rs"), Sort("location"))
+    lines = loc.get_column("start_line").to_list()
+    assert lines == sorted(lines) and len(lines) > 2
+    assert apply_view(FRAME, Filters(), Sort()).equals(FRAME)
+
+
+def test_sort_toggles_ascending_descending_off() -> None:
+    s = Sort().toggled("flags")
+    assert s == Sort("flags")
+    assert s.toggled("flags") == Sort("flags", True)
+    assert s.toggled("flags").toggled("flags") == Sort()
+    assert Sort("flags", True).toggled("repo_name") == Sort("repo_name")
 
 
 def test_parts_and_only() -> None:
@@ -204,6 +249,10 @@ def test_load_corpus_reads_records_stats_and_report(tmp_path: Path) -> None:
     rec = corpus.record(records[3]["id"])
     assert rec is not None
     assert rec["failed_checks"] == list(FAILED_CHECKS)
+    assert rec["named_checks"] == list(FAILED_CHECKS)
+    passed = corpus.record(records[5]["id"])
+    assert passed is not None
+    assert passed["failed_checks"] == [] and passed["named_checks"] == [PASSED_NAMING]
     assert corpus.record("0" * 64) is None
 
 

@@ -16,28 +16,6 @@ from corpus.layout import FALSIFICATION_JSON
 from corpus.store import read_records, read_stats
 from falsification.report import Report
 
-#: Columns of the records table, in display order, with their header labels.
-TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("repo_name", "Repo"),
-    ("location", "Path:line"),
-    ("qualified_path", "Qualified name"),
-    ("container_kind", "Kind"),
-    ("vis", "Vis"),
-    ("summary", "Doc summary"),
-    ("flags", "Flags"),
-)
-
-#: One letter per flag in the Flags column (also listed in the help screen).
-FLAG_LEGEND: tuple[tuple[str, str], ...] = (
-    ("E", "doc has an Examples section"),
-    ("T", "test, bench or example function"),
-    ("M", "recovered from a macro body"),
-    ("U", "unsafe"),
-    ("A", "async"),
-    ("R", "secrets redacted"),
-    ("!", "fails a falsification check"),
-)
-
 
 @dataclass
 class Corpus:
@@ -59,13 +37,25 @@ class Corpus:
         return hit.row(0, named=True) if hit.height else None
 
 
-def failed_checks_by_record(report: Report | None) -> dict[str, list[str]]:
-    """Record id -> ids of the failed checks that name it as offending."""
+def checks_by_record(report: Report | None, *, failed_only: bool) -> dict[str, list[str]]:
+    """Record id -> ids of the checks that name it among their offending records, in report
+    order: every such check, or (``failed_only``) only the checks that failed.
+
+    A *passed* check may name records too: a threshold check (say, at most 1% of docs not in
+    English) passes with its few offenders listed.
+    """
     out: dict[str, list[str]] = {}
-    for check in report.failed if report else ():
-        for rid in check.offending_ids:
+    for check in report.checks if report else ():
+        if failed_only and check.passed:
+            continue
+        for rid in dict.fromkeys(check.offending_ids):
             out.setdefault(rid, []).append(check.id)
     return out
+
+
+def failed_checks_by_record(report: Report | None) -> dict[str, list[str]]:
+    """Record id -> ids of the failed checks that name it as offending."""
+    return checks_by_record(report, failed_only=True)
 
 
 def _flags_expr() -> pl.Expr:
@@ -86,12 +76,13 @@ def prepare_frame(records: pl.DataFrame, report: Report | None = None) -> pl.Dat
 
     Derived once at load so that a keystroke only runs a filter over ready columns.
     """
-    failed = failed_checks_by_record(report)
     ids = records.get_column("id").to_list()
-    failed_col = pl.Series(
-        "failed_checks", [failed.get(i, []) for i in ids], dtype=pl.List(pl.String)
-    )
-    df = records.with_columns(failed_col)
+    columns = []
+    for name, failed_only in (("failed_checks", True), ("named_checks", False)):
+        by_record = checks_by_record(report, failed_only=failed_only)
+        values = [by_record.get(i, []) for i in ids]
+        columns.append(pl.Series(name, values, dtype=pl.List(pl.String)))
+    df = records.with_columns(columns)
     # Build columns absent from an extract-only table still need a value to filter on.
     for name, value in (("split", None), ("dup_cluster", None), ("redacted", False)):
         if name not in df.columns:
@@ -104,12 +95,13 @@ def prepare_frame(records: pl.DataFrame, report: Report | None = None) -> pl.Dat
         # One line, no newlines: the table shows it as a single row.
         pl.col("doc_summary").fill_null("").str.replace_all(r"\s+", " ").alias("summary"),
         _flags_expr(),
-        # The search haystack, lower-cased once: name, path, qualified name, doc.
+        # The search haystack, lower-cased once: name, path, qualified name, signature, doc.
         pl.concat_str(
             [
                 pl.col("name"),
                 pl.col("path"),
                 pl.col("qualified_path"),
+                pl.col("signature"),
                 pl.col("doc").fill_null(""),
             ],
             separator="\n",

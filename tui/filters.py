@@ -1,62 +1,23 @@
-"""Filters and incremental search over the prepared records frame (plain polars, no Textual).
+"""Filters, incremental search and sort over the prepared records frame (plain polars).
 
-A ``Filters`` value is a conjunction: each field that is set narrows the rows, and the order in
-which fields are applied never matters (tested as a property).
+What to show is a ``tui.query`` value (``Filters``, ``Sort``); this module applies it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
-
 import polars as pl
 
-from corpus.errors import BadInputError
+from tui.query import (
+    ANY_FAILED,
+    ANY_NAMED,
+    SORT_KEYS,
+    Filters,
+    SearchError,
+    Sort,
+)
 
-#: ``Filters.fails_check`` value meaning "fails at least one check".
-ANY_CHECK = "*"
-
-
-class SearchError(BadInputError):
-    """The search text is not a valid regular expression."""
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What the records screen shows. ``None`` means "any" for every field."""
-
-    repo: str | None = None
-    container_kind: str | None = None
-    visibility: str | None = None  # as written, or "-" for no visibility (private)
-    split: str | None = None
-    has_examples: bool | None = None
-    is_test: bool | None = None
-    macro_origin: bool | None = None
-    fails_check: str | None = None  # a check id, or ANY_CHECK
-    search: str = ""
-    regex: bool = False
-
-    def only(self, name: str) -> Filters:
-        """These filters with every field but ``name`` (and the regex flag) reset."""
-        keep = {name: getattr(self, name)}
-        if name == "search":
-            keep["regex"] = self.regex
-        return Filters(**keep)
-
-    def parts(self) -> list[Filters]:
-        """One ``Filters`` per field that is set: their conjunction is ``self``."""
-        return [
-            self.only(f.name)
-            for f in fields(self)
-            if f.name != "regex" and getattr(self, f.name) not in (None, "")
-        ]
-
-    def cleared(self) -> Filters:
-        """No filters, no search."""
-        return Filters()
-
-    def with_(self, **changes: object) -> Filters:
-        """A copy with ``changes`` applied."""
-        return replace(self, **changes)
+__all__ = ["ANY_FAILED", "ANY_NAMED", "Filters", "SearchError", "Sort", "apply_filters",
+           "apply_view", "choices"]  # fmt: skip
 
 
 def _bool(expr: pl.Expr, want: bool) -> pl.Expr:
@@ -66,7 +27,8 @@ def _bool(expr: pl.Expr, want: bool) -> pl.Expr:
 def search_expr(text: str, regex: bool) -> pl.Expr | None:
     """The search predicate over the ``haystack`` column (case-insensitive), None if no search.
 
-    A regex runs in multi-line mode, so ``^``/``$`` anchor at each of name, path, doc line.
+    The haystack holds the name, path, qualified name, signature and doc, one per line (the doc
+    over several); a regex runs in multi-line mode, so ``^``/``$`` anchor at each line.
     """
     if not text:
         return None
@@ -92,10 +54,12 @@ def filter_expr(f: Filters) -> pl.Expr:
         preds.append(_bool(pl.col("is_test"), f.is_test))
     if f.macro_origin is not None:
         preds.append(_bool(pl.col("origin").str.starts_with("macro:"), f.macro_origin))
-    if f.fails_check == ANY_CHECK:
+    if f.check == ANY_FAILED:
         preds.append(pl.col("failed_checks").list.len() > 0)
-    elif f.fails_check is not None:
-        preds.append(pl.col("failed_checks").list.contains(f.fails_check))
+    elif f.check == ANY_NAMED:
+        preds.append(pl.col("named_checks").list.len() > 0)
+    elif f.check is not None:
+        preds.append(pl.col("named_checks").list.contains(f.check))
     search = search_expr(f.search, f.regex)
     if search is not None:
         preds.append(search)
@@ -127,6 +91,15 @@ def apply_filters(frame: pl.DataFrame, f: Filters) -> pl.DataFrame:
     if f.regex and f.search:
         check_regex(f.search)
     return frame.filter(filter_expr(f))
+
+
+def apply_view(frame: pl.DataFrame, f: Filters, sort: Sort | None = None) -> pl.DataFrame:
+    """The rows ``f`` keeps, in ``sort``'s order (ties keep the dataset's order)."""
+    rows = apply_filters(frame, f)
+    if sort is None or sort.column is None:
+        return rows
+    keys = list(SORT_KEYS[sort.column])
+    return rows.sort(keys, descending=sort.descending, nulls_last=True, maintain_order=True)
 
 
 def choices(frame: pl.DataFrame, column: str) -> list[str]:

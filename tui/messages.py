@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import polars as pl
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from tui.data import Corpus
-from tui.filters import Filters
+if TYPE_CHECKING:
+    import polars as pl
+
+    from tui.data import Corpus
+    from tui.query import Filters, Sort
 
 
 class CorpusLoaded(Message):
@@ -34,9 +38,12 @@ class Filtered(Message):
         filters: Filters,
         frame: pl.DataFrame | None,
         error: str | None = None,
+        *,
+        sort: Sort | None = None,
     ) -> None:
         self.generation = generation
         self.filters = filters
         self.frame = frame
         self.error = error
+        self.sort = sort
         super().__init__()

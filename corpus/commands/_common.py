@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -81,3 +82,83 @@ def stage_progress() -> Iterator[Callable[[str, int, int], None]]:
             bar.update(tasks[stage], completed=done if total else 1, total=max(total, 1))
 
         yield update
+
+
+# -- help: command groups, and metavars that read as words ------------------------------------
+
+#: The panels `corpus --help` groups its commands in, in order.
+PANEL_SOURCES = "Get the sources"
+PANEL_BUILD = "Build the corpus"
+PANEL_CHECK = "Check and inspect"
+PANEL_PUBLISH = "Publish"
+PANEL_TRAIN = "Train"
+
+
+def _quiet_flags(params: list[Any]) -> None:
+    """Flags take no value: their metavar is empty (Typer would print ``<bool>``)."""
+    for param in params:
+        if getattr(param, "is_flag", False) and getattr(param, "metavar", None) is None:
+            param.metavar = ""
+
+
+def _plain_arguments(params: list[Any]) -> None:
+    """An argument with a metavar (``PATH...``) says what it takes: no ``<list[Path]>`` beside."""
+    for param in params:
+        if getattr(param, "param_type_name", "") == "argument" and param.metavar:
+            param.display_type_rich = lambda ctx: None
+
+
+def _usage_piece(param: Any) -> str:
+    name = param.metavar or param.name.upper()
+    name += "..." if param.nargs != 1 and not name.endswith("...") else ""
+    return name if param.required else f"[{name}]"
+
+
+def _help_class(base: type) -> type:
+    """``base`` (Typer's command or group class) with flags that show no metavar, the help
+    option included, and arguments written ``PATH...`` / ``[DATASET]`` in the usage line."""
+
+    class Command(base):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            _quiet_flags(self.params)
+            _plain_arguments(self.params)
+
+        def get_help_option(self, ctx: Any) -> Any:
+            option = super().get_help_option(ctx)
+            if option is not None:
+                _quiet_flags([option])
+            return option
+
+        def collect_usage_pieces(self, ctx: Any) -> list[str]:
+            pieces = [self.options_metavar] if self.options_metavar else []
+            for param in self.get_params(ctx):
+                if getattr(param, "param_type_name", "") == "argument":
+                    pieces.append(_usage_piece(param))
+            if hasattr(self, "commands"):
+                pieces.append(self.subcommand_metavar)
+            return pieces
+
+    Command.__name__ = f"Corpus{base.__name__}"
+    return Command
+
+
+@functools.cache
+def command_class() -> type:
+    """The class every `corpus` command is made with (pass as ``cls=``)."""
+    from typer.core import TyperCommand
+
+    return _help_class(TyperCommand)
+
+
+@functools.cache
+def group_class() -> type:
+    """The class every `corpus` command group is made with (pass as ``cls=``)."""
+    from typer.core import TyperGroup
+
+    return _help_class(TyperGroup)
+
+
+def add_command(app: typer.Typer, name: str, fn: Callable[..., Any], panel: str, **kw: Any) -> None:
+    """Register ``fn`` as ``corpus <name>`` in help panel ``panel``."""
+    app.command(name, cls=command_class(), rich_help_panel=panel, **kw)(fn)

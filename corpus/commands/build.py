@@ -8,6 +8,8 @@ import typer
 
 from corpus.commands import _options as opt
 from corpus.commands._common import (
+    PANEL_BUILD,
+    add_command,
     console,
     err_console,
     existing_paths,
@@ -19,7 +21,7 @@ from corpus.commands._common import (
 
 def register(app: typer.Typer) -> None:
     """Add the build command to ``app``."""
-    app.command("build")(build)
+    add_command(app, "build", build, PANEL_BUILD)
 
 
 def build(

@@ -10,12 +10,20 @@ from pathlib import Path
 
 import typer
 
-from corpus.commands._common import ExitCode, console, fail, stage_progress, user_errors
+from corpus.commands._common import (
+    PANEL_TRAIN,
+    ExitCode,
+    add_command,
+    console,
+    fail,
+    stage_progress,
+    user_errors,
+)
 
 
 def register(app: typer.Typer) -> None:
     """Add the eval command to ``app``."""
-    app.command("eval")(eval_command)
+    add_command(app, "eval", eval_command, PANEL_TRAIN)
 
 
 def _check_flags(bits: int | None, limit: int, resamples: int, batch_size: int) -> None:
@@ -31,40 +39,65 @@ _SYSTEM_HELP = (
 )
 
 _CHECKPOINTS = typer.Option(
-    None, "--checkpoints", help="A run: evaluate each RUN/checkpoints/checkpoint-N (a curve)."
+    None,
+    "--checkpoints",
+    metavar="RUN",
+    help="A run: evaluate each RUN/checkpoints/checkpoint-N (a curve).",
 )
 _BATCH_SIZE = typer.Option(
-    8, "--batch-size", help="Prompts per batch (concurrent requests for openai:)."
+    8, "--batch-size", metavar="N", help="Prompts per batch (concurrent requests for openai:)."
 )
 _PROMPT_INPUT = typer.Option(
-    None, "--prompt-input", help="Prompt of base:/openai: systems: signature, context, source."
+    None,
+    "--prompt-input",
+    metavar="signature|context|source",
+    help="Prompt of base:/openai: systems: signature, context, source.",
 )
 _API_KEY_ENV = typer.Option(
-    None, "--api-key-env", help="Variable holding the openai: API key (else OPENAI_API_KEY)."
+    None,
+    "--api-key-env",
+    metavar="VAR",
+    help="Variable holding the openai: API key (else OPENAI_API_KEY).",
 )
 
 
 def eval_command(
-    data: str = typer.Option(..., "--data", "-d", help="Dataset folder, parquet or ORG/NAME@rev."),
-    out: Path = typer.Option(..., "--out", "-o", help="Folder for eval.json, report.md, plots."),
-    system: list[str] = typer.Option([], "--system", "-s", help=_SYSTEM_HELP),
-    split: str = typer.Option("test", "--split", help="Split to evaluate on."),
-    limit: int = typer.Option(0, "--limit", "-n", help="At most N records, a fixed subset."),
-    checkpoints: Path = _CHECKPOINTS,
-    primary: str = typer.Option("chrf_doc", "--primary", help="Metric compared and ranked."),
-    seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
-    resamples: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples."),
-    examples: int = typer.Option(3, "--examples", help="Best and worst examples in report.md."),
-    bits: int = typer.Option(
-        None, "--bits", help="Load bases in 4 or 16 bits (default: as trained)."
+    data: str = typer.Option(
+        ..., "--data", "-d", metavar="DATASET", help="Dataset folder, parquet or ORG/NAME@rev."
     ),
-    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", metavar="DIR", help="Folder for eval.json, report.md, plots."
+    ),
+    system: list[str] = typer.Option([], "--system", "-s", metavar="SYSTEM", help=_SYSTEM_HELP),
+    split: str = typer.Option("test", "--split", metavar="SPLIT", help="Split to evaluate on."),
+    limit: int = typer.Option(
+        0, "--limit", "-n", metavar="N", help="At most N records, a fixed subset."
+    ),
+    checkpoints: Path = _CHECKPOINTS,
+    primary: str = typer.Option(
+        "chrf_doc", "--primary", metavar="METRIC", help="Metric compared and ranked."
+    ),
+    seed: int = typer.Option(0, "--seed", metavar="N", help="Bootstrap seed."),
+    resamples: int = typer.Option(1000, "--bootstrap", metavar="N", help="Bootstrap resamples."),
+    examples: int = typer.Option(
+        3, "--examples", metavar="N", help="Best and worst examples in report.md."
+    ),
+    bits: int = typer.Option(
+        None, "--bits", metavar="4|16", help="Load bases in 4 or 16 bits (default: as trained)."
+    ),
+    device: str = typer.Option("auto", "--device", metavar="DEVICE", help="auto, cpu or cuda."),
     batch_size: int = _BATCH_SIZE,
-    max_new_tokens: int = typer.Option(256, "--max-new-tokens", help="Token budget per doc."),
+    max_new_tokens: int = typer.Option(
+        256, "--max-new-tokens", metavar="N", help="Token budget per doc."
+    ),
     prompt_input: str = _PROMPT_INPUT,
     api_key_env: str = _API_KEY_ENV,
-    timeout: float = typer.Option(60.0, "--timeout", help="Seconds per openai: request."),
-    train_split: str = typer.Option("train", "--train-split", help="Split retrieval indexes."),
+    timeout: float = typer.Option(
+        60.0, "--timeout", metavar="SECONDS", help="Seconds per openai: request."
+    ),
+    train_split: str = typer.Option(
+        "train", "--train-split", metavar="SPLIT", help="Split retrieval indexes."
+    ),
 ) -> None:
     """Evaluate systems on a split: metrics with bootstrap CIs, paired comparisons, report."""
     _check_flags(bits, limit, resamples, batch_size)

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import typer
 
-from corpus.commands._common import console, user_errors
+from corpus.commands._common import PANEL_PUBLISH, add_command, console, user_errors
 from corpus.defaults import DEFAULT_DATASET
 
 
 def register(app: typer.Typer) -> None:
     """Add the export command to ``app``."""
-    app.command("export")(export)
+    add_command(app, "export", export, PANEL_PUBLISH)
 
 
 def export(

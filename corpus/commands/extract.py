@@ -7,27 +7,43 @@ from pathlib import Path
 
 import typer
 
-from corpus.commands._common import ExitCode, err_console, existing_paths, fail, user_errors
+from corpus.commands._common import (
+    PANEL_BUILD,
+    ExitCode,
+    add_command,
+    err_console,
+    existing_paths,
+    fail,
+    user_errors,
+)
 
 
 def register(app: typer.Typer) -> None:
     """Add the extract command to ``app``."""
-    app.command("extract")(extract)
+    add_command(app, "extract", extract, PANEL_BUILD)
 
 
 def extract(
-    paths: list[Path] = typer.Argument(..., help="Rust files or directories to extract from."),
+    paths: list[Path] = typer.Argument(
+        ..., metavar="PATH...", help="Rust files or directories to extract from."
+    ),
     out: Path = typer.Option(
-        ..., "--out", "-o", help="Output directory (records.parquet, stats.json)."
+        ..., "--out", "-o", metavar="DIR", help="Output directory (records.parquet, stats.json)."
     ),
     repo: str | None = typer.Option(
-        None, help="Repository as owner/name (default: from the checkout's GitHub origin)."
+        None,
+        metavar="OWNER/NAME",
+        help="Repository as owner/name (default: from the checkout's GitHub origin).",
     ),
     commit: str | None = typer.Option(
-        None, help="Full commit SHA the files are at (default: the checkout's HEAD)."
+        None, metavar="SHA", help="Full commit SHA the files are at (default: the checkout's HEAD)."
     ),
-    license: str = typer.Option("NOASSERTION", "--license", help="SPDX licence of the files."),
-    workers: int = typer.Option(0, "--workers", "-j", help="Processes (0 = one per core)."),
+    license: str = typer.Option(
+        "NOASSERTION", "--license", metavar="SPDX", help="SPDX licence of the files."
+    ),
+    workers: int = typer.Option(
+        0, "--workers", "-j", metavar="N", help="Processes (0 = one per core)."
+    ),
 ) -> None:
     """Extract every function item and its doc comment from Rust sources."""
     existing_paths(paths)

@@ -7,10 +7,18 @@ Exit codes: 0 PASS (score >= 95, no critical failure), 3 WARN (85-94, no critica
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from corpus.commands._common import ExitCode, console, err_console, user_errors
+from corpus.commands._common import (
+    PANEL_CHECK,
+    ExitCode,
+    add_command,
+    console,
+    err_console,
+    user_errors,
+)
 from corpus.defaults import DEFAULT_DATASET
 
 VERDICT_EXIT = {"PASS": ExitCode.OK, "WARN": ExitCode.WARN, "FAIL": ExitCode.FAILURE}
@@ -18,24 +26,33 @@ VERDICT_EXIT = {"PASS": ExitCode.OK, "WARN": ExitCode.WARN, "FAIL": ExitCode.FAI
 
 def register(app: typer.Typer) -> None:
     """Add the falsify command to ``app``."""
-    app.command("falsify")(falsify)
+    add_command(app, "falsify", falsify, PANEL_CHECK)
 
 
 def falsify(
     dataset: Path = typer.Argument(
-        DEFAULT_DATASET, help="Dataset dir (data/*.parquet, stats.json, sources.lock)."
+        DEFAULT_DATASET,
+        metavar="DATASET",
+        help="Dataset dir (data/*.parquet, stats.json, sources.lock).",
     ),
     sources_dir: Path | None = typer.Option(
         None,
         "--sources-dir",
+        metavar="DIR",
         help="Clones as <DIR>/<owner>/<name> (default: the clone cache `corpus build` used, "
         "$CORPUS_CACHE_DIR or $XDG_CACHE_HOME/rustdoc-corpus/repos, when it exists; without "
         "clones the provenance checks fail).",
     ),
     out: Path | None = typer.Option(
-        None, "--out", "-o", help="Where to write falsification.json/.md (default: DATASET)."
+        None,
+        "--out",
+        "-o",
+        metavar="DIR",
+        help="Where to write falsification.json/.md (default: DATASET).",
     ),
-    seed: int = typer.Option(0, "--seed", help="Seed of the sampled and generated checks."),
+    seed: int = typer.Option(
+        0, "--seed", metavar="N", help="Seed of the sampled and generated checks."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the JSON report, not a table."),
 ) -> None:
     """Run the falsification suite; exit 0 PASS, 3 WARN, 1 FAIL, 2 unreadable corpus."""
@@ -60,23 +77,28 @@ def falsify(
                 )
         report = run_suite(dataset, sources_dir, seed=seed)
         jpath, mpath = write_report(report, out or dataset_base(dataset))
+    _print_report(report, jpath, mpath, as_json)
+    raise typer.Exit(int(VERDICT_EXIT[report.verdict]))
+
+
+def _print_report(report: Any, jpath: Path, mpath: Path, as_json: bool) -> None:
+    """The report as JSON, or as the table, the category sums and the verdict line."""
     if as_json:
         import json
 
         console.print_json(json.dumps(report.to_json()))
-    else:
-        console.print(report.rich_table())
-        for cat, v in report.categories.items():
-            console.print(f"  {cat:<13} {v['score']:>3}/{v['max']}")
-        if report.critical_failures:
-            console.print(
-                "[bold red]critical failures:[/] " + ", ".join(report.critical_failures),
-                markup=True,
-            )
-        style = {"PASS": "green", "WARN": "yellow"}.get(report.verdict, "red")
+        return
+    console.print(report.rich_table())
+    for cat, v in report.categories.items():
+        console.print(f"  {cat:<13} {v['score']:>3}/{v['max']}")
+    if report.critical_failures:
         console.print(
-            f"[bold {style}]{report.verdict}[/] {report.score}/{report.max_score} "
-            f"in {report.duration_s:.1f} s; wrote {jpath} and {mpath}",
+            "[bold red]critical failures:[/] " + ", ".join(report.critical_failures),
             markup=True,
         )
-    raise typer.Exit(int(VERDICT_EXIT[report.verdict]))
+    style = {"PASS": "green", "WARN": "yellow"}.get(report.verdict, "red")
+    console.print(
+        f"[bold {style}]{report.verdict}[/] {report.score}/{report.max_score} "
+        f"in {report.duration_s:.1f} s; wrote {jpath} and {mpath}",
+        markup=True,
+    )

@@ -8,15 +8,23 @@ from typing import Any
 import typer
 
 from corpus.commands import _options as opt
-from corpus.commands._common import console, err_console, existing_paths, fail, user_errors
+from corpus.commands._common import (
+    PANEL_BUILD,
+    add_command,
+    console,
+    err_console,
+    existing_paths,
+    fail,
+    user_errors,
+)
 
 UPDATE_PINS_ENV = "CORPUS_REBUILD_UPDATE_PINS"
 
 
 def register(app: typer.Typer) -> None:
     """Add the rebuild and history commands to ``app``."""
-    app.command("rebuild")(rebuild)
-    app.command("history")(history)
+    add_command(app, "rebuild", rebuild, PANEL_BUILD)
+    add_command(app, "history", history, PANEL_BUILD)
 
 
 def rebuild(

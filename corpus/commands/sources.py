@@ -6,7 +6,15 @@ from pathlib import Path
 
 import typer
 
-from corpus.commands._common import console, err_console, is_interactive, user_errors
+from corpus.commands._common import (
+    PANEL_SOURCES,
+    add_command,
+    console,
+    err_console,
+    group_class,
+    is_interactive,
+    user_errors,
+)
 
 SOURCES_HELP = "sources.toml to use (default: the one shipped with the package)."
 
@@ -15,15 +23,18 @@ def register(app: typer.Typer) -> None:
     """Add the `sources` group and the `clone` command to ``app``."""
     group = typer.Typer(
         name="sources",
+        cls=group_class(),
         help="List the pinned source repositories, or move the pins (`update`).",
         invoke_without_command=True,
         no_args_is_help=False,
         rich_markup_mode="rich",
     )
     group.callback()(sources_list)
-    group.command("update")(sources_update)
-    app.add_typer(group, name="sources")
-    app.command("clone")(clone)
+    add_command(group, "update", sources_update, PANEL_SOURCES)
+    app.add_typer(group, name="sources", rich_help_panel=PANEL_SOURCES)
+    add_command(app, "clone", clone, PANEL_SOURCES)
+    # The course's name for it: its users type `clone-sources`.
+    add_command(app, "clone-sources", clone, PANEL_SOURCES, help="Alias of `corpus clone`.")
 
 
 def _sources_path(path: Path | None) -> Path:
@@ -34,7 +45,7 @@ def _sources_path(path: Path | None) -> Path:
 
 def sources_list(
     ctx: typer.Context,
-    sources: Path | None = typer.Option(None, "--sources", help=SOURCES_HELP),
+    sources: Path | None = typer.Option(None, "--sources", metavar="FILE", help=SOURCES_HELP),
 ) -> None:
     """List the source repositories, their pins, licences and branches."""
     ctx.obj = {"sources": sources}
@@ -61,12 +72,14 @@ def sources_list(
 
 def sources_update(
     ctx: typer.Context,
-    sources: Path | None = typer.Option(None, "--sources", help=SOURCES_HELP),
+    sources: Path | None = typer.Option(None, "--sources", metavar="FILE", help=SOURCES_HELP),
     only: list[str] = typer.Option(
-        [], "--only", help="Update only this repo (owner/name or name); repeatable."
+        [], "--only", metavar="REPO", help="Update only this repo (owner/name or name); repeatable."
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the new pins; write nothing."),
-    retries: int = typer.Option(3, "--retries", min=0, help="Retries of a failing ls-remote."),
+    retries: int = typer.Option(
+        3, "--retries", min=0, metavar="N", help="Retries of a failing ls-remote."
+    ),
 ) -> None:
     """Move each pin to the newest commit of its branch (`git ls-remote`) and rewrite the file."""
     if sources is None and ctx.obj:
@@ -112,18 +125,19 @@ def sources_update(
 
 
 def clone(
-    sources: Path | None = typer.Option(None, "--sources", help=SOURCES_HELP),
+    sources: Path | None = typer.Option(None, "--sources", metavar="FILE", help=SOURCES_HELP),
     cache_dir: Path | None = typer.Option(
         None,
         "--cache-dir",
+        metavar="DIR",
         envvar="CORPUS_CACHE_DIR",
         help="Where clones live (default: $XDG_CACHE_HOME/rustdoc-corpus/repos).",
     ),
     only: list[str] = typer.Option(
-        [], "--only", help="Clone only this repo (owner/name or name); repeatable."
+        [], "--only", metavar="REPO", help="Clone only this repo (owner/name or name); repeatable."
     ),
     retries: int = typer.Option(
-        3, "--retries", min=0, help="Retries of a transient network failure."
+        3, "--retries", min=0, metavar="N", help="Retries of a transient network failure."
     ),
 ) -> None:
     """Fetch each source at exactly its pinned commit into the cache (no-op when present)."""

@@ -13,53 +13,67 @@ from typing import Any
 import typer
 
 from corpus.commands._common import (
+    PANEL_TRAIN,
     ExitCode,
+    add_command,
+    command_class,
     console,
     err_console,
     fail,
+    group_class,
     is_interactive,
     user_errors,
 )
 
 train_app = typer.Typer(
+    cls=group_class(),
     help="Fine-tune Qwen2.5-Coder on the corpus with QLoRA (needs the `train` extra).",
     invoke_without_command=True,
     no_args_is_help=False,
 )
 
-_RECIPE = typer.Option(None, "--recipe", "-r", help="Tier: tiny, small (default), medium, large.")
-_CONFIG = typer.Option(None, "--config", "-c", help="A recipe YAML file instead of a tier.")
-_SET = typer.Option([], "--set", help="Override any config key: --set key=value (repeatable).")
+_RECIPE = typer.Option(
+    None, "--recipe", "-r", metavar="TIER", help="Tier: tiny, small (default), medium, large."
+)
+_CONFIG = typer.Option(
+    None, "--config", "-c", metavar="FILE", help="A recipe YAML file instead of a tier."
+)
+_SET = typer.Option(
+    [], "--set", metavar="KEY=VALUE", help="Override any config key: --set key=value (repeatable)."
+)
 _EVAL_LIMIT = typer.Option(
-    None, "--eval-limit", help="Test records for the end-of-run eval vs the base (0 = off)."
+    None,
+    "--eval-limit",
+    metavar="N",
+    help="Test records for the end-of-run eval vs the base (0 = off).",
 )
 
 
 def register(app: typer.Typer) -> None:
     """Add the train group and the generate command to ``app``."""
-    app.add_typer(train_app, name="train")
-    app.command("generate")(generate)
+    app.add_typer(train_app, name="train", rich_help_panel=PANEL_TRAIN)
+    add_command(app, "generate", generate, PANEL_TRAIN)
 
 
 TRAINING_STACK = ("torch", "transformers", "peft", "trl")
-TRAIN_EXTRA_HINT = (
-    "pip install torch && pip install 'rustdoc-corpus[train]' "
-    "(on a machine without a GPU, install torch's CPU build first)"
-)
 
 
 def require_modules(names: tuple[str, ...] = TRAINING_STACK) -> None:
     """Exit 2 with the install line when the `train` extra is missing, instead of a traceback.
 
-    Looks the modules up without importing them, so the check costs nothing.
+    Looks the modules up without importing them, so the check costs nothing. The install line
+    fits this install (a git checkout installs extras editable, with its constraints file) and
+    this machine (without an NVIDIA GPU, torch's CPU build).
     """
     import importlib.util
 
     missing = [n for n in names if importlib.util.find_spec(n) is None]
     if missing:
+        from corpus.install import train_install_hint
+
         fail(
-            f"this command needs the `train` extra ({', '.join(missing)} not installed): "
-            f"{TRAIN_EXTRA_HINT}",
+            f"this command needs the `train` extra ({', '.join(missing)} not installed); "
+            f"install it {train_install_hint()}",
             ExitCode.BAD_INPUT,
         )
 
@@ -81,22 +95,40 @@ def _config(recipe: str | None, config: Path | None, sets: list[str], **flags: A
 @train_app.callback()
 def train(
     ctx: typer.Context,
-    data: str = typer.Option(None, "--data", "-d", help="Dataset folder or Hub ORG/NAME@rev."),
-    out: str = typer.Option(None, "--out", "-o", help="Run folder (adapter/, checkpoints/...)."),
+    data: str = typer.Option(
+        None, "--data", "-d", metavar="DATASET", help="Dataset folder or Hub ORG/NAME@rev."
+    ),
+    out: str = typer.Option(
+        None, "--out", "-o", metavar="DIR", help="Run folder (adapter/, checkpoints/...)."
+    ),
     recipe: str = _RECIPE,
     config: Path = _CONFIG,
-    model: str = typer.Option(None, "--model", "-m", help="Base model: Hub id or local dir."),
-    bits: int = typer.Option(None, "--bits", help="4 (QLoRA, NF4) or 16 (plain LoRA)."),
-    rank: int = typer.Option(None, "--rank", help="LoRA rank r."),
-    lr: float = typer.Option(None, "--lr", help="Peak learning rate."),
-    epochs: float = typer.Option(None, "--epochs", help="Passes over the training data."),
-    max_steps: int = typer.Option(None, "--max-steps", help="Stop after N optimiser steps."),
-    batch_size: int = typer.Option(None, "--batch-size", help="Sequences per step."),
-    grad_accum: int = typer.Option(None, "--grad-accum", help="Gradient accumulation steps."),
-    max_length: int = typer.Option(None, "--max-length", help="Tokens per (packed) sequence."),
-    seed: int = typer.Option(None, "--seed", help="Random seed."),
-    device: str = typer.Option(None, "--device", help="auto, cpu or cuda."),
-    push_to_hub: str = typer.Option(None, "--push-to-hub", help="Push the adapter to ORG/NAME."),
+    model: str = typer.Option(
+        None, "--model", "-m", metavar="MODEL", help="Base model: Hub id or local dir."
+    ),
+    bits: int = typer.Option(
+        None, "--bits", metavar="4|16", help="4 (QLoRA, NF4) or 16 (plain LoRA)."
+    ),
+    rank: int = typer.Option(None, "--rank", metavar="R", help="LoRA rank r."),
+    lr: float = typer.Option(None, "--lr", metavar="LR", help="Peak learning rate."),
+    epochs: float = typer.Option(
+        None, "--epochs", metavar="N", help="Passes over the training data."
+    ),
+    max_steps: int = typer.Option(
+        None, "--max-steps", metavar="N", help="Stop after N optimiser steps."
+    ),
+    batch_size: int = typer.Option(None, "--batch-size", metavar="N", help="Sequences per step."),
+    grad_accum: int = typer.Option(
+        None, "--grad-accum", metavar="N", help="Gradient accumulation steps."
+    ),
+    max_length: int = typer.Option(
+        None, "--max-length", metavar="N", help="Tokens per (packed) sequence."
+    ),
+    seed: int = typer.Option(None, "--seed", metavar="N", help="Random seed."),
+    device: str = typer.Option(None, "--device", metavar="DEVICE", help="auto, cpu or cuda."),
+    push_to_hub: str = typer.Option(
+        None, "--push-to-hub", metavar="ORG/NAME", help="Push the adapter to ORG/NAME."
+    ),
     eval_limit: int = _EVAL_LIMIT,
     resume: bool = typer.Option(False, "--resume", help="Continue from the last checkpoint."),
     sets: list[str] = _SET,
@@ -104,31 +136,31 @@ def train(
     """Train a LoRA adapter (with no subcommand). See `corpus train plan` first."""
     if ctx.invoked_subcommand is not None:
         return
+    options = dict(locals())
     require_modules()
     with user_errors():
-        cfg = _config(
-            recipe,
-            config,
-            sets,
-            dataset=data,
-            output_dir=out,
-            model=model,
-            bits=bits,
-            lora_r=rank,
-            learning_rate=lr,
-            epochs=epochs,
-            max_steps=max_steps,
-            batch_size=batch_size,
-            grad_accum=grad_accum,
-            max_length=max_length,
-            seed=seed,
-            device=device,
-            push_to_hub=push_to_hub,
-            eval_limit=eval_limit,
-        )
-        from pipelines.train.run import train as run_train
+        flags = {field: options[name] for name, field in _TRAIN_FLAGS.items()}
+        _train_and_report(_config(recipe, config, sets, **flags), resume)
 
-        res = run_train(cfg, resume=resume, progress=is_interactive())
+
+#: `corpus train` flags -> the TrainConfig fields they set.
+_TRAIN_FLAGS = {
+    "data": "dataset", "out": "output_dir", "model": "model", "bits": "bits", "rank": "lora_r",
+    "lr": "learning_rate", "epochs": "epochs", "max_steps": "max_steps",
+    "batch_size": "batch_size", "grad_accum": "grad_accum", "max_length": "max_length",
+    "seed": "seed", "device": "device", "push_to_hub": "push_to_hub",
+    "eval_limit": "eval_limit",
+}  # fmt: skip
+
+
+def _train_and_report(cfg: Any, resume: bool) -> None:
+    # Data, model and run folder are checked before torch is imported (seconds, and
+    # bitsandbytes' start-up noise): a wrong --data fails at once and leaves no folder.
+    from pipelines.train.run import check_inputs
+    from pipelines.train.run import train as run_train
+
+    check_inputs(cfg, resume=resume)
+    res = run_train(cfg, resume=resume, progress=is_interactive())
     ev = f"{res.eval_loss:.4f}" if res.eval_loss is not None else "-"
     tl = f"{res.train_loss:.4f}" if res.train_loss is not None else "-"
     console.print(
@@ -157,7 +189,7 @@ def _print_eval_line(run: Path) -> None:
         )
 
 
-@train_app.command("validate")
+@train_app.command("validate", cls=command_class())
 def validate(
     recipe: str = _RECIPE,
     config: Path = _CONFIG,
@@ -176,21 +208,31 @@ def validate(
     console.print(f"config OK: {cfg.model}, bits={cfg.bits}, r={cfg.lora_r}", markup=False)
 
 
-@train_app.command("plan")
+@train_app.command("plan", cls=command_class())
 def plan(
     recipe: str = _RECIPE,
     model: list[str] = typer.Option(
-        None, "--model", "-m", help="Hub id, local model dir or config.json (repeatable)."
+        None,
+        "--model",
+        "-m",
+        metavar="MODEL",
+        help="Hub id, local model dir or config.json (repeatable).",
     ),
     all_tiers: bool = typer.Option(False, "--all-tiers", help="Plan the four built-in tiers."),
-    rank: int = typer.Option(64, "--rank", help="LoRA rank r."),
-    batch_size: int = typer.Option(1, "--batch-size", help="Sequences per step."),
-    seq_len: int = typer.Option(2048, "--seq-len", "--max-length", help="Tokens per sequence."),
-    bits: int = typer.Option(4, "--bits", help="4 (NF4) or 16."),
-    targets: str = typer.Option("all", "--targets", help="attention, mlp or all."),
+    rank: int = typer.Option(64, "--rank", metavar="R", help="LoRA rank r."),
+    batch_size: int = typer.Option(1, "--batch-size", metavar="N", help="Sequences per step."),
+    seq_len: int = typer.Option(
+        2048, "--seq-len", "--max-length", metavar="N", help="Tokens per sequence."
+    ),
+    bits: int = typer.Option(4, "--bits", metavar="4|16", help="4 (NF4) or 16."),
+    targets: str = typer.Option(
+        "all", "--targets", metavar="all|attention|mlp", help="attention, mlp or all."
+    ),
     no_checkpointing: bool = typer.Option(False, "--no-checkpointing", help="Plan without it."),
     cpu: bool = typer.Option(False, "--cpu", help="Plan a CPU run (fp32 compute)."),
-    vram: float = typer.Option(None, "--vram", help="GiB available: say if it fits, and how to."),
+    vram: float = typer.Option(
+        None, "--vram", metavar="GIB", help="GiB available: say if it fits, and how to."
+    ),
     data: str = typer.Option(
         None,
         "--data",
@@ -302,15 +344,21 @@ def _print_plan(rows: list[Any], req: Any) -> None:
             )
 
 
-@train_app.command("merge")
+@train_app.command("merge", cls=command_class())
 def merge(
-    adapter: Path = typer.Argument(..., help="Adapter folder (RUN/adapter)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Folder for the merged model."),
-    model: str = typer.Option(None, "--model", "-m", help="Base model (default: the adapter's)."),
-    dtype: str = typer.Option("bfloat16", "--dtype", help="bfloat16, float16 or float32."),
-    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    adapter: Path = typer.Argument(..., metavar="ADAPTER", help="Adapter folder (RUN/adapter)."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", metavar="DIR", help="Folder for the merged model."
+    ),
+    model: str = typer.Option(
+        None, "--model", "-m", metavar="MODEL", help="Base model (default: the adapter's)."
+    ),
+    dtype: str = typer.Option(
+        "bfloat16", "--dtype", metavar="DTYPE", help="bfloat16, float16 or float32."
+    ),
+    device: str = typer.Option("cpu", "--device", metavar="DEVICE", help="cpu or cuda."),
     push_to_hub: str = typer.Option(
-        None, "--push-to-hub", help="Push the merged model to ORG/NAME."
+        None, "--push-to-hub", metavar="ORG/NAME", help="Push the merged model to ORG/NAME."
     ),
 ) -> None:
     """Reload the base in 16-bit, merge the adapter into it, save safetensors."""
@@ -336,15 +384,23 @@ def _parse_ranks(text: str) -> list[int]:
     return ranks
 
 
-@train_app.command("ablate")
+@train_app.command("ablate", cls=command_class())
 def ablate(
-    data: str = typer.Option(..., "--data", "-d", help="Dataset folder or Hub ORG/NAME@rev."),
-    out: Path = typer.Option(..., "--out", "-o", help="Folder for one run per rank + table."),
-    ranks: str = typer.Option("4,8,16,32,64", "--ranks", help="Comma-separated ranks."),
+    data: str = typer.Option(
+        ..., "--data", "-d", metavar="DATASET", help="Dataset folder or Hub ORG/NAME@rev."
+    ),
+    out: Path = typer.Option(
+        ..., "--out", "-o", metavar="DIR", help="Folder for one run per rank + table."
+    ),
+    ranks: str = typer.Option(
+        "4,8,16,32,64", "--ranks", metavar="R,R,...", help="Comma-separated ranks."
+    ),
     recipe: str = _RECIPE,
     config: Path = _CONFIG,
-    model: str = typer.Option(None, "--model", "-m", help="Base model: Hub id or local dir."),
-    max_steps: int = typer.Option(None, "--max-steps", help="Steps per run."),
+    model: str = typer.Option(
+        None, "--model", "-m", metavar="MODEL", help="Base model: Hub id or local dir."
+    ),
+    max_steps: int = typer.Option(None, "--max-steps", metavar="N", help="Steps per run."),
     sets: list[str] = _SET,
 ) -> None:
     """Rank ablation: eval loss, trainable params, time and peak memory per rank."""
@@ -359,16 +415,22 @@ def ablate(
     _ = rows
 
 
-@train_app.command("lr-find")
+@train_app.command("lr-find", cls=command_class())
 def lr_find(
-    data: str = typer.Option(..., "--data", "-d", help="Dataset folder or Hub ORG/NAME@rev."),
-    out: Path = typer.Option(..., "--out", "-o", help="Folder for lr_find.json and .png."),
+    data: str = typer.Option(
+        ..., "--data", "-d", metavar="DATASET", help="Dataset folder or Hub ORG/NAME@rev."
+    ),
+    out: Path = typer.Option(
+        ..., "--out", "-o", metavar="DIR", help="Folder for lr_find.json and .png."
+    ),
     recipe: str = _RECIPE,
     config: Path = _CONFIG,
-    model: str = typer.Option(None, "--model", "-m", help="Base model: Hub id or local dir."),
-    min_lr: float = typer.Option(1e-6, "--min-lr", help="Start of the range."),
-    max_lr: float = typer.Option(1e-1, "--max-lr", help="End of the range."),
-    steps: int = typer.Option(50, "--steps", help="Steps across the range."),
+    model: str = typer.Option(
+        None, "--model", "-m", metavar="MODEL", help="Base model: Hub id or local dir."
+    ),
+    min_lr: float = typer.Option(1e-6, "--min-lr", metavar="LR", help="Start of the range."),
+    max_lr: float = typer.Option(1e-1, "--max-lr", metavar="LR", help="End of the range."),
+    steps: int = typer.Option(50, "--steps", metavar="N", help="Steps across the range."),
     sets: list[str] = _SET,
 ) -> None:
     """LR range test: exponential LR sweep; suggests the LR of steepest loss descent."""
@@ -384,19 +446,28 @@ def lr_find(
 
 
 def generate(
-    adapter: Path = typer.Option(..., "--adapter", "-a", help="Adapter folder (RUN/adapter)."),
-    signature: str = typer.Option(None, "--signature", "-s", help="A Rust function signature."),
-    file: Path = typer.Option(None, "--file", "-f", help="A Rust source file."),
-    fn: str = typer.Option(None, "--fn", help="Name of the function in --file."),
+    adapter: Path = typer.Option(
+        ..., "--adapter", "-a", metavar="DIR", help="Adapter folder (RUN/adapter)."
+    ),
+    signature: str = typer.Option(
+        None, "--signature", "-s", metavar="TEXT", help="A Rust function signature."
+    ),
+    file: Path = typer.Option(None, "--file", "-f", metavar="FILE", help="A Rust source file."),
+    fn: str = typer.Option(None, "--fn", metavar="NAME", help="Name of the function in --file."),
     impl: str = typer.Option(
         None,
         "--impl",
+        metavar="HEADER",
         help='With --signature: the enclosing block\'s header, e.g. "impl<T> Foo<T>" or '
         '"impl Display for Foo" (the context the prompt shows).',
     ),
-    model: str = typer.Option(None, "--model", "-m", help="Base model (default: the adapter's)."),
-    max_new_tokens: int = typer.Option(256, "--max-new-tokens", help="Generation budget."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    model: str = typer.Option(
+        None, "--model", "-m", metavar="MODEL", help="Base model (default: the adapter's)."
+    ),
+    max_new_tokens: int = typer.Option(
+        256, "--max-new-tokens", metavar="N", help="Generation budget."
+    ),
+    device: str = typer.Option("auto", "--device", metavar="DEVICE", help="auto, cpu or cuda."),
 ) -> None:
     """Write a rustdoc comment for a function with a trained adapter."""
     if (signature is None) == (file is None):

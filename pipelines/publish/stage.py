@@ -159,3 +159,22 @@ def stage_dataset(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out_dir
+
+
+def card_text(dataset: Path, *, repo_id: str | None = None, tag: str | None = None) -> str:
+    """The dataset card ``corpus publish`` would upload for ``dataset``, validated as the Hub
+    would validate it. Not gated: a build that did not PASS gets the card's warning banner."""
+    dataset = Path(dataset)
+    if not dataset.is_dir():
+        raise BadInputError(f"{dataset}: no such dataset folder")
+    facts = collect_facts(dataset)
+    report = facts.falsification
+    forced = report is None or bool(report.problems()) or report.verdict != "PASS"
+    text = render_card(
+        facts,
+        repo_id=repo_id or PLACEHOLDER_REPO_ID,
+        tag=tag or build_tag(content_hash(dataset)),
+        forced=forced,
+    )
+    check_card(text, dataset)
+    return text

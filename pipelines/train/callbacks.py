@@ -19,7 +19,6 @@ class JsonlMetrics(TrainerCallback):
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._t0 = time.monotonic()
 
     def on_log(self, args: Any, state: Any, control: Any, logs: dict | None = None, **kw: Any):
@@ -31,6 +30,8 @@ class JsonlMetrics(TrainerCallback):
             "time_s": time.monotonic() - self._t0,
         }
         row.update({k: v for k, v in logs.items() if isinstance(v, int | float)})
+        # Made on the first log, not before: a run that never starts leaves no folder.
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")
 

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from corpus.errors import BadInputError
+from corpus.errors import BadInputError, CorpusError
 
 if TYPE_CHECKING:
     import torch
@@ -54,6 +54,39 @@ def _check_model_source(model: str, marker: str = "config.json") -> None:
         raise BadInputError(f"{model}: not a model directory (no {marker})")
 
 
+#: What to do when the Hub cannot be reached (the README: network errors exit 1).
+OFFLINE_HINT = (
+    "check the network, or pass --model DIR (a local model folder), or set HF_HUB_OFFLINE=1 to "
+    "use only what the Hugging Face cache already holds"
+)
+_NETWORK_WORDS = ("couldn't connect", "connection", "timed out", "temporary failure", "offline")
+
+
+def is_network_error(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is the Hub being unreachable, not a bad model id."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, ConnectionError | TimeoutError):
+            return True
+        if type(cur).__name__ in ("ConnectError", "ConnectTimeout", "ReadTimeout",
+                                  "LocalEntryNotFoundError", "OfflineModeIsEnabled"):  # fmt: skip
+            return True
+        cur = cur.__cause__ or cur.__context__
+    return any(word in str(exc).lower() for word in _NETWORK_WORDS)
+
+
+def load_error(model: str, what: str, exc: BaseException) -> CorpusError:
+    """The error for a failed load: exit 1 with what to do when the Hub was unreachable,
+    exit 2 (bad input) otherwise."""
+    if is_network_error(exc):
+        return CorpusError(
+            f"{model}: cannot download the {what} from the Hub ({exc}); {OFFLINE_HINT}"
+        )
+    return BadInputError(f"{model}: cannot load the {what} ({exc})")
+
+
 def load_tokenizer(model: str) -> Any:
     """The model's tokenizer, with a pad token and a chat template (required for ChatML)."""
     from transformers import AutoTokenizer
@@ -62,7 +95,7 @@ def load_tokenizer(model: str) -> Any:
     try:
         tok = AutoTokenizer.from_pretrained(model)
     except OSError as exc:
-        raise BadInputError(f"{model}: cannot load a tokenizer ({exc})") from exc
+        raise load_error(model, "tokenizer", exc) from exc
     if not getattr(tok, "chat_template", None):
         raise BadInputError(f"{model}: the tokenizer has no chat template (expected Qwen ChatML)")
     if tok.pad_token is None:
@@ -108,7 +141,7 @@ def load_base(model: str, *, bits: int, device: str, attn_implementation: str = 
     try:
         base = AutoModelForCausalLM.from_pretrained(model, **kwargs)
     except OSError as exc:
-        raise BadInputError(f"{model}: cannot load the model ({exc})") from exc
+        raise load_error(model, "model", exc) from exc
     base.config.use_cache = False  # no KV cache in training; also isolates packed sequences
     if bits == 4:
         keep_4bit_layers_trainable(base)

@@ -140,8 +140,9 @@ def make_trainer(cfg: TrainConfig, *, progress: bool = False, extra_callbacks: l
     from transformers import EarlyStoppingCallback, set_seed
     from trl import SFTTrainer
 
+    from corpus.store import read_dataset
     from pipelines.train.callbacks import JsonlMetrics, RichProgress
-    from pipelines.train.data import build_datasets, read_dataset
+    from pipelines.train.data import build_datasets
     from pipelines.train.model import build_model, load_tokenizer, resolve_device
 
     device = resolve_device(cfg.device)
@@ -173,31 +174,49 @@ def make_trainer(cfg: TrainConfig, *, progress: bool = False, extra_callbacks: l
     return trainer, tokenizer, stats, device
 
 
+def check_inputs(cfg: TrainConfig, *, resume: bool = False) -> Path | None:
+    """Everything about a run that can be checked without torch: the dataset is there (or is a
+    Hub id), a local model folder holds a model, and the run folder agrees with ``resume``.
+    Returns the checkpoint to resume from. Raises BadInputError (exit 2) naming the problem."""
+    from corpus.layout import check_dataset_spec
+    from pipelines.train.model import _check_model_source
+
+    check_dataset_spec(cfg.dataset, cfg.dataset_config)
+    _check_model_source(cfg.model)
+    out = Path(cfg.output_dir)
+    if resume:
+        checkpoint = last_checkpoint(out)
+        if checkpoint is None:
+            raise BadInputError(f"--resume: no checkpoint under {out / CHECKPOINT_DIR}")
+        return checkpoint
+    if last_checkpoint(out) is not None:
+        raise BadInputError(
+            f"{out} already holds checkpoints; pass --resume to continue, or choose another --out"
+        )
+    return None
+
+
 def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = False) -> RunResult:
-    """Train, save the adapter, write metrics, summary and report; optionally push to the Hub."""
+    """Train, save the adapter, write metrics, summary and report; optionally push to the Hub.
+
+    The run folder is made only once data, tokenizer and model are loaded, so a run that
+    cannot start leaves nothing behind.
+    """
+    checkpoint = check_inputs(cfg, resume=resume)
     import torch
 
     from pipelines.train.model import count_params
     from pipelines.train.report import write_report
 
     out = Path(cfg.output_dir)
-    checkpoint = None
-    if resume:
-        checkpoint = last_checkpoint(out)
-        if checkpoint is None:
-            raise BadInputError(f"--resume: no checkpoint under {out / CHECKPOINT_DIR}")
-    elif last_checkpoint(out) is not None:
-        raise BadInputError(
-            f"{out} already holds checkpoints; pass --resume to continue, or choose another --out"
-        )
-    out.mkdir(parents=True, exist_ok=True)
-    save_config(cfg, out / CONFIG_FILE)
-    if not resume:
-        (out / METRICS_FILE).unlink(missing_ok=True)
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
     t0 = time.monotonic()
     trainer, tokenizer, stats, device = make_trainer(cfg, progress=progress)
+    out.mkdir(parents=True, exist_ok=True)
+    save_config(cfg, out / CONFIG_FILE)
+    if not resume:
+        (out / METRICS_FILE).unlink(missing_ok=True)
     result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     eval_loss = None
     if trainer.eval_dataset is not None:

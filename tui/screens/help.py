@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.data import FLAG_LEGEND
+from tui.columns import FLAG_LEGEND
 from tui.keys import KEYS
 
 

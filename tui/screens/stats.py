@@ -1,63 +1,100 @@
-"""The stats screen: per-repo, per-kind, doc-length and split counts as terminal plots."""
+"""The stats screen: per-repo, per-kind, split, doc-length, section and filter counts.
+
+Each chart draws one labelled row per category with its count, at every terminal size.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.containers import Grid
-from textual.screen import Screen
-from textual.widgets import Footer
-from textual_plotext import PlotextPlot
+from typing import ClassVar
 
-from tui.summary import Summary, summarise
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Grid, VerticalScroll
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer
+
+from corpus.summary import Summary, summarise
+from corpus.text import show_controls
+from tui.bars import bar_rows
 from tui.widgets.header import CorpusHeader
 
+#: Below this width the charts stack in one column.
+TWO_COLUMNS_AT = 90
 
-class CountsPlot(PlotextPlot):
-    """A bar chart of (label, count) pairs."""
 
-    def __init__(
-        self, title: str, counts: list[tuple[str, int]], *, horizontal: bool, id: str
-    ) -> None:
+class BarChart(Widget):
+    """A titled chart: ``label ███▌ value`` per category, scaled to the widget's width."""
+
+    DEFAULT_CSS = """
+    BarChart { height: auto; }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"bar-chart--bar", "bar-chart--title"}
+
+    def __init__(self, title: str, rows: list[tuple[str, float]], *, id: str) -> None:
         super().__init__(id=id)
-        self._title = title
-        self._counts = counts
-        self._horizontal = horizontal
+        self.title = title
+        self.rows = rows
 
-    def on_mount(self) -> None:
-        plt = self.plt
-        labels = [k for k, _ in self._counts] or ["(none)"]
-        values = [v for _, v in self._counts] or [0]
-        if self._horizontal:
-            # plotext draws the first bar at the bottom: reverse so the biggest is on top.
-            plt.bar(labels[::-1], values[::-1], orientation="horizontal", width=0.6)
-        else:
-            plt.bar(labels, values, width=0.6)
-        plt.title(self._title)
+    def render(self) -> Text:
+        width = max(self.content_size.width, 8)
+        out = Text(self.title + "\n", style="bold")
+        if not self.rows:
+            out.append("(none)", style="dim")
+            return out
+        bar_style = self.get_component_rich_style("bar-chart--bar", partial=True)
+        for i, row in enumerate(bar_rows(self.rows, width)):
+            if i:
+                out.append("\n")
+            out.append(show_controls(row.label) + " ")
+            out.append(row.bar, style=bar_style)
+            out.append(" " + row.value)
+        return out
+
+
+def charts(summary: Summary) -> list[BarChart]:
+    """The stats screen's charts for ``summary`` (tokens only when stats.json has them)."""
+    documented = f"{summary.documented:,} documented"
+    out = [
+        BarChart("Records per repo", summary.per_repo, id="chart-repos"),
+        BarChart("Records per container kind", summary.per_kind, id="chart-kinds"),
+        BarChart("Split sizes", summary.per_split, id="chart-splits"),
+        BarChart(f"Doc length in characters ({documented})", summary.doc_lengths, id="chart-docs"),
+        BarChart("Doc sections", summary.per_section, id="chart-sections"),
+        BarChart(
+            "Filters (records dropped or redacted, stats.json)", summary.filters, id="chart-filters"
+        ),
+    ]
+    if summary.tokens:
+        out.append(BarChart("Tokens (stats.json)", summary.tokens, id="chart-tokens"))
+    return out
 
 
 class StatsScreen(Screen):
-    """Counts of the loaded corpus as plots."""
+    """Counts of the loaded corpus as labelled bar charts."""
+
+    DEFAULT_CSS = """
+    #stats-scroll { padding: 0 1; }
+    #stats-grid { grid-size: 2; grid-gutter: 1 3; grid-rows: auto; height: auto; }
+    #stats-grid.narrow { grid-size: 1; }
+    BarChart > .bar-chart--bar { color: $accent; }
+    """
 
     def compose(self) -> ComposeResult:
         yield CorpusHeader("Stats")
         corpus = getattr(self.app, "corpus", None)
-        summary: Summary | None = summarise(corpus.frame) if corpus is not None else None
-        with Grid(id="stats-grid"):
-            if summary is not None:
-                documented = f"{summary.documented:,} of {summary.records:,} documented"
-                yield CountsPlot(
-                    "Records per repo", summary.per_repo, horizontal=True, id="plot-repos"
-                )
-                yield CountsPlot(
-                    "Records per container kind", summary.per_kind, horizontal=True, id="plot-kinds"
-                )
-                yield CountsPlot(
-                    f"Doc length, characters ({documented})",
-                    summary.doc_lengths,
-                    horizontal=False,
-                    id="plot-doc-lengths",
-                )
-                yield CountsPlot(
-                    "Split sizes", summary.per_split, horizontal=False, id="plot-splits"
-                )
+        with VerticalScroll(id="stats-scroll"), Grid(id="stats-grid"):
+            if corpus is not None:
+                yield from charts(summarise(corpus.frame, corpus.stats))
         yield Footer()
+
+    def on_mount(self) -> None:
+        self._fit(self.app.size.width)
+        self.query_one("#stats-scroll").focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.width)
+
+    def _fit(self, width: int) -> None:
+        self.query_one("#stats-grid").set_class(width < TWO_COLUMNS_AT, "narrow")

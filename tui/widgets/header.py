@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.data import Corpus
+if TYPE_CHECKING:
+    from tui.data import Corpus
 
 
-def header_text(corpus: Corpus | None, screen_name: str) -> Text:
-    """The header line for ``corpus`` on the screen called ``screen_name``."""
+def header_text(corpus: Corpus | None, screen_name: str, subject: str | None = None) -> Text:
+    """The header line for ``corpus`` on the screen called ``screen_name``; a ``subject`` (the
+    runs folder, on the runs screen) is shown instead of the dataset."""
     text = Text()
     text.append(" rustdoc-corpus ", style="bold")
     text.append(f"· {screen_name} ")
+    if subject is not None:
+        text.append("· ")
+        text.append(subject, style="bold")
+        return text
     if corpus is None:
         text.append("· loading…")
         return text
@@ -40,13 +48,14 @@ class CorpusHeader(Static):
     CorpusHeader { height: 1; background: $panel; color: $foreground; }
     """
 
-    def __init__(self, screen_name: str) -> None:
+    def __init__(self, screen_name: str, *, subject: str | None = None) -> None:
         super().__init__(markup=False)
         self._screen_name = screen_name
+        self._subject = subject
 
     def on_mount(self) -> None:
         self.show(getattr(self.app, "corpus", None))
 
     def show(self, corpus: Corpus | None) -> None:
         """Redraw the header for ``corpus`` (None while loading)."""
-        self.update(header_text(corpus, self._screen_name))
+        self.update(header_text(corpus, self._screen_name, self._subject))
