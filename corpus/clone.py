@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from corpus.defaults import NETWORK_RETRIES
 from corpus.errors import BadInputError, CorpusError
-from corpus.gitrun import ALLOWED_PROTOCOLS, Git, GitError
+from corpus.gitrun import ALLOWED_PROTOCOLS, Git, GitError, foreign_settings
 from corpus.gitrun import environment as git_environment
 
 if TYPE_CHECKING:
@@ -54,6 +54,7 @@ __all__ = [
     "clone_source",
     "default_cache_dir",
     "git_environment",
+    "is_bad_path",
     "iter_rust_files",
     "repo_dir",
     "safe_read",
@@ -369,6 +370,8 @@ def _clone_locked(
     counter = [0]
     fetch = dict(retries=retries, backoff=backoff, progress=progress, counter=counter)
 
+    if (dest / ".git").is_dir() and _tampered(runner(dest), source, dest, progress):
+        shutil.rmtree(dest)
     if (dest / ".git").is_dir():
         g = runner(dest)
         _set_remote(g, source.url)
@@ -412,6 +415,22 @@ def _clone_locked(
     return CloneResult(
         source.repo, dest, source.commit, True, method, time.perf_counter() - start, counter[0]
     )
+
+
+def _tampered(g: Git, source: Source, dest: Path, progress: Progress | None) -> bool:
+    """Whether a cached checkout's config holds settings the project never writes (a filter,
+    hook path or alias someone added): then it is cloned afresh rather than trusted."""
+    foreign = foreign_settings(g)
+    if foreign and progress:
+        shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
+        progress(
+            CloneEvent(
+                EventKind.FALLBACK,
+                source.repo,
+                f"{dest}/.git/config has settings corpus never writes ({shown}); cloning afresh",
+            )
+        )
+    return bool(foreign)
 
 
 def checkout_lock(cache_dir: Path, repo: str) -> BaseFileLock:
@@ -579,13 +598,24 @@ def safe_read(repo_root: Path, rel_path: str) -> bytes:
         os.close(fd)
 
 
-def iter_rust_files(repo_root: Path) -> list[str]:
+_BAD_PATH_CHAR = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def is_bad_path(rel_path: str) -> bool:
+    """A path no record may carry: control characters (a newline breaks git's object names,
+    an escape sequence a terminal) or bytes that are not UTF-8 (no parquet string holds them)."""
+    return _BAD_PATH_CHAR.search(rel_path) is not None
+
+
+def iter_rust_files(repo_root: Path, bad: list[str] | None = None) -> list[str]:
     """Sorted POSIX relative paths of the regular ``*.rs`` files in ``repo_root``.
 
     ``.git`` and cache directories (holding a ``CACHEDIR.TAG``, as Cargo's ``target/`` does)
     are skipped; symlinks are never followed or listed: git stores a symlink as a blob holding
     its target path, so a record at a link's path could not be checked against its blob, and
     a link inside the repository points at a file that is listed under its real path anyway.
+    Paths with control characters or non-UTF-8 bytes (:func:`is_bad_path`) are left out, and
+    appended to ``bad`` when given (the extractor counts them as ``bad_path`` drops).
     """
     root = os.path.realpath(repo_root)
     found: list[str] = []
@@ -603,6 +633,13 @@ def iter_rust_files(repo_root: Path) -> list[str]:
                 st = os.lstat(full)
             except OSError:
                 continue
-            if stat.S_ISREG(st.st_mode):
-                found.append(Path(os.path.relpath(full, root)).as_posix())
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            rel = Path(os.path.relpath(full, root)).as_posix()
+            if not is_bad_path(rel):
+                found.append(rel)
+            elif bad is not None:
+                bad.append(rel)
+    if bad is not None:
+        bad.sort()
     return sorted(found)

@@ -164,3 +164,23 @@ def session(safe_dirs: Sequence[Path] = ()) -> Iterator[Callable[[Path], Git]]:
             return Git(Path(cwd), config_overrides(Path(hooks), [*safe_dirs, Path(cwd)]), env)
 
         yield git
+
+
+#: The local settings git itself writes into a clone the project made (`init`, `remote add`,
+#: and, on some filesystems, the case and symlink probes). Anything else in a cached
+#: checkout's ``.git/config`` was put there by someone else.
+_OWN_SETTINGS = frozenset({
+    "core.repositoryformatversion", "core.filemode", "core.bare", "core.logallrefupdates",
+    "core.symlinks", "core.ignorecase", "core.precomposeunicode", "extensions.objectformat",
+    "remote.origin.url", "remote.origin.fetch",
+})  # fmt: skip
+
+
+def foreign_settings(g: Git) -> list[str]:
+    """Keys in the repository's own ``.git/config`` that the project never writes — a
+    ``filter.*.smudge`` there would run at the next checkout whatever ``-c`` says."""
+    try:
+        names = g.run("config", "--local", "--list", "--name-only", timeout=10)
+    except GitError:
+        return ["(unreadable .git/config)"]
+    return sorted({n for n in names.splitlines() if n and n.lower() not in _OWN_SETTINGS})

@@ -56,6 +56,8 @@ RECORDS_FILE = "records.parquet"
 
 # --- an output folder ------------------------------------------------------------------------
 OUT_LOCK = ".corpus.lock"
+#: Share-locked by every pool worker of a run for its whole life (corpus.lifetime).
+WORKERS_LEASE = ".corpus.workers.lock"
 RUNNING_FILE = ".running.json"
 SHARDS_DIR = "shards"
 BUILDS_DIR = "builds"

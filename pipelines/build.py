@@ -32,7 +32,14 @@ from typing import Any
 
 from corpus.defaults import DEFAULT_OUT, EXECUTOR, MAX_REPO_SHARE, WORKERS
 from corpus.errors import BadInputError, ExitCode
-from corpus.layout import CandidatePaths, DatasetLayout, OutLayout, ShardPaths, split_file_name
+from corpus.layout import (
+    WORKERS_LEASE,
+    CandidatePaths,
+    DatasetLayout,
+    OutLayout,
+    ShardPaths,
+    split_file_name,
+)
 from corpus.schema import EXTRACTOR_VERSION, SPLITS
 from corpus.sources import Source
 from corpus.store import read_json, write_json, write_parquet
@@ -240,7 +247,10 @@ def _extract_stage(
         progress("clone + extract", done, todo)
 
     progress("clone + extract", 0, todo)
-    with get_executor(config.executor, workers=config.workers, address=config.address) as ex:
+    lease = layout.root / WORKERS_LEASE
+    with get_executor(
+        config.executor, workers=config.workers, address=config.address, lease=lease
+    ) as ex:
         return run_units(ex, clone_and_extract, units, unit_done)
 
 

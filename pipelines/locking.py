@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from corpus.errors import CorpusError, ExitCode
-from corpus.layout import OUT_LOCK
+from corpus.layout import OUT_LOCK, WORKERS_LEASE
 
 
 class LockedError(CorpusError):
@@ -20,10 +20,16 @@ class LockedError(CorpusError):
 def output_lock(out: Path, command: str) -> Iterator[None]:
     """Hold ``<out>/.corpus.lock`` for the block; raise ``LockedError`` at once if it is taken.
 
-    Never waits: a scheduler's second run should exit (code 4) and leave the work to the
-    next one, and a person should learn at once that a rebuild is writing the folder.
+    Never waits for another run: a scheduler's second run should exit (code 4) and leave the
+    work to the next one, and a person should learn at once that a rebuild is writing the
+    folder. It does wait (up to two minutes) for pool workers of a killed run to exit: they
+    die with their driver, and no run may start while one still could write.
     """
+    import sys
+
     from filelock import FileLock, Timeout
+
+    from corpus.lifetime import wait_for_workers
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -36,6 +42,7 @@ def output_lock(out: Path, command: str) -> Iterator[None]:
             f"{out / OUT_LOCK} is held); this `corpus {command}` did nothing"
         ) from None
     try:
+        wait_for_workers(out / WORKERS_LEASE, notify=lambda m: print(m, file=sys.stderr))
         yield
     finally:
         lock.release()

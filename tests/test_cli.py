@@ -39,3 +39,18 @@ def test_error_messages_are_printed_literally() -> None:
     )
     assert proc.returncode == 2
     assert "/no/such/[train]/path" in " ".join(proc.stderr.split())
+
+
+def test_corpus_debug_prints_the_traceback_and_keeps_the_exit_code(tmp_path) -> None:
+    # Regression: CORPUS_DEBUG re-raised the error, so a bad input (exit 2) exited 1.
+    import os
+
+    missing = tmp_path / "nothing-here"
+    cmd = [sys.executable, "-m", "corpus.cli", "stats", str(missing)]
+    plain = subprocess.run(cmd, capture_output=True, text=True)
+    debug = subprocess.run(
+        cmd, capture_output=True, text=True, env={**os.environ, "CORPUS_DEBUG": "1"}
+    )
+    assert plain.returncode == debug.returncode == 2, (plain.stderr, debug.stderr)
+    assert "Traceback" not in plain.stderr and "Traceback" in debug.stderr
+    assert plain.stderr.strip().splitlines()[-1] == debug.stderr.strip().splitlines()[-1]

@@ -467,6 +467,22 @@ def test_iter_rust_files_skips_escaping_symlinks_and_git(tmp_path: Path) -> None
     assert iter_rust_files(root) == ["src/lib.rs", "src/real.rs"]
 
 
+def test_paths_with_control_characters_are_left_out_and_counted(tmp_path: Path) -> None:
+    from corpus.extract import extract_tree
+
+    root = tmp_path / "tree"
+    (root / "src").mkdir(parents=True)
+    for name in ("ok.rs", "new\nline.rs", "esc\x1b[2J.rs", "tab\t.rs", "sp ace [x].rs"):
+        (root / "src" / name).write_text("/// Doc.\npub fn f() {}\n")
+    (root / "src").joinpath(os.fsdecode(b"latin\xe9.rs")).write_text("pub fn g() {}\n")
+    bad: list[str] = []
+    assert iter_rust_files(root, bad) == ["src/ok.rs", "src/sp ace [x].rs"]
+    assert len(bad) == 4
+    records, stats = extract_tree(root, repo="o/r", commit="a" * 40, license="MIT", workers=1)
+    assert stats["drops"]["bad_path"] == 4
+    assert sorted(r["path"] for r in records) == ["src/ok.rs", "src/sp ace [x].rs"]
+
+
 def test_safe_read_refuses_paths_leaving_the_repo(tmp_path: Path) -> None:
     root, secret = _symlink_repo(tmp_path)
     assert safe_read(root, "src/real.rs") == b"pub fn real() {}\n"

@@ -43,7 +43,11 @@ def user_errors() -> Iterator[None]:
         yield
     except CorpusError as exc:
         if os.environ.get("CORPUS_DEBUG"):
-            raise
+            # The traceback, then the same line and exit code as without: scripts that
+            # branch on the code must not change behaviour when someone debugs them.
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
         fail(str(exc), exc.exit_code)
 
 

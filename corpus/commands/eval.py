@@ -7,6 +7,7 @@ training stack are imported inside the command (``corpus --help`` stays fast).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -103,36 +104,34 @@ def eval_command(
     _check_flags(bits, limit, resamples, batch_size)
     with user_errors():
         from pipelines.eval.report import write_eval
-        from pipelines.eval.run import EvalConfig, evaluate
-        from pipelines.eval.systems import Options
+        from pipelines.eval.run import evaluate
 
-        opts = Options(
-            bits=bits,
-            device=device,
-            batch_size=batch_size,
-            timeout=timeout,
-            max_new_tokens=max_new_tokens,
-            prompt_input=prompt_input,
-            api_key_env=api_key_env,
-        )
-        cfg = EvalConfig(
-            data=data,
-            systems=list(system),
-            split=split,
-            limit=limit,
-            primary=primary,
-            seed=seed,
-            resamples=resamples,
-            examples=examples,
-            train_split=train_split,
-            options=opts,
-            checkpoints=str(checkpoints) if checkpoints else None,
-        )
+        cfg = _eval_config(dict(locals()))
         with stage_progress() as progress:
             result = evaluate(cfg, progress)
         written = write_eval(result, out)
     _print_summary(result.summary)
     console.print(f"wrote {written['eval.json']} and report.md, plots beside it", markup=False)
+
+
+_OPTION_FIELDS = ("bits", "device", "batch_size", "timeout", "max_new_tokens", "prompt_input",
+                  "api_key_env")  # fmt: skip
+_CONFIG_FIELDS = ("data", "split", "limit", "primary", "seed", "resamples", "examples",
+                  "train_split")  # fmt: skip
+
+
+def _eval_config(flags: dict) -> Any:
+    """The EvalConfig the command's flags ask for."""
+    from pipelines.eval.run import EvalConfig
+    from pipelines.eval.systems import Options
+
+    checkpoints = flags["checkpoints"]
+    return EvalConfig(
+        systems=list(flags["system"]),
+        options=Options(**{k: flags[k] for k in _OPTION_FIELDS}),
+        checkpoints=str(checkpoints) if checkpoints else None,
+        **{k: flags[k] for k in _CONFIG_FIELDS},
+    )
 
 
 def _print_summary(summary: dict) -> None:

@@ -92,14 +92,23 @@ def detect_provenance(path: Path) -> Provenance:
     return Provenance(f"{m.group(1)}/{m.group(2)}" if m else None, commit, dirty)
 
 
-def jobs_for(paths: list[Path], repo: str, commit: str, license: str) -> list[Job]:
-    """One job per `.rs` file under each path (a file path is its own job)."""
+def jobs_for(
+    paths: list[Path], repo: str, commit: str, license: str, bad: list[str] | None = None
+) -> list[Job]:
+    """One job per `.rs` file under each path (a file path is its own job); paths no record
+    may carry (``corpus.clone.is_bad_path``) are appended to ``bad`` instead."""
+    from corpus.clone import is_bad_path
+
     jobs: list[Job] = []
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            jobs.extend(Job(str(p), rel, repo, commit, license) for rel in rust_files(p))
+            jobs.extend(Job(str(p), rel, repo, commit, license) for rel in rust_files(p, bad))
         elif p.suffix == ".rs" and not p.is_symlink():
+            if is_bad_path(p.name):
+                if bad is not None:
+                    bad.append(p.name)
+                continue
             jobs.append(Job(str(p.parent), p.name, repo, commit, license))
     return jobs
 
@@ -114,7 +123,8 @@ def extract_to_dir(
     workers: int = 0,
 ) -> dict[str, Any]:
     """Extract ``paths`` into ``out``/records.parquet and stats.json; return the stats."""
-    jobs = jobs_for(paths, repo, commit, license)
+    bad: list[str] = []
+    jobs = jobs_for(paths, repo, commit, license, bad)
     done = 0
 
     with stage_progress() as progress:
@@ -125,6 +135,8 @@ def extract_to_dir(
             progress("extracting", done, len(jobs))
 
         records, drops, errored = run_jobs(jobs, workers, advance)
+    if bad:
+        drops["bad_path"] += len(bad)
     per_repo = repo_stats(records, len(jobs), commit, license, Counter(drops), errored)
     stats = {
         **versions(),

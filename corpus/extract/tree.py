@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from corpus.clone import UnsafePathError, safe_read
+from corpus.clone import UnsafePathError, is_bad_path, safe_read
 from corpus.clone import iter_rust_files as rust_files
 from corpus.extract.crate import context_for
 from corpus.extract.file import extract_file_bytes
@@ -82,7 +82,15 @@ def _file_outcomes(
     import multiprocessing as mp
 
     # fork: workers inherit the loaded grammar, so start-up costs nothing.
-    with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork")) as pool:
+    from corpus.lifetime import init_worker
+
+    pool = ProcessPoolExecutor(
+        max_workers=n,
+        mp_context=mp.get_context("fork"),
+        initializer=init_worker,
+        initargs=(os.getpid(), None),  # workers die with `corpus extract`
+    )
+    with pool:
         for batch in pool.map(_run_batch, batches(jobs, n)):
             yield from batch
 
@@ -106,10 +114,16 @@ def run_jobs(
 
 def _tree_jobs(
     root: Path, repo: str, commit: str, license: str, files: list[str] | None
-) -> list[Job]:
-    """One job per `.rs` file under ``root`` (or per listed file), in path order."""
-    rels = rust_files(root) if files is None else sorted(files)
-    return [Job(str(root), rel, repo, commit, license) for rel in rels]
+) -> tuple[list[Job], int]:
+    """One job per `.rs` file under ``root`` (or per listed file), in path order; and how many
+    paths were left out as bad (control characters, not UTF-8)."""
+    bad: list[str] = []
+    if files is None:
+        rels = rust_files(root, bad)
+    else:
+        rels = sorted(f for f in files if not is_bad_path(f))
+        bad = [f for f in files if is_bad_path(f)]
+    return [Job(str(root), rel, repo, commit, license) for rel in rels], len(bad)
 
 
 def iter_records(
@@ -125,7 +139,7 @@ def iter_records(
 
     Memory stays at one batch of files: use this for trees too large to hold as a list.
     """
-    jobs = _tree_jobs(root, repo, commit, license, files)
+    jobs, _bad = _tree_jobs(root, repo, commit, license, files)
     for recs, _drops, _err in _file_outcomes(jobs, workers, _path_batches):
         yield from recs
 
@@ -142,8 +156,10 @@ def extract_tree(
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Extract every `.rs` file under ``root``: (records, stats for this repository)."""
     root = Path(root)
-    jobs = _tree_jobs(root, repo, commit, license, files)
+    jobs, bad = _tree_jobs(root, repo, commit, license, files)
     records, drops, errored = run_jobs(jobs, workers, progress)
+    if bad:
+        drops["bad_path"] += bad
     stats = repo_stats(records, len(jobs), commit, license, drops, errored)
     return records, stats
 

@@ -85,6 +85,10 @@ def run_marked(fn: Callable[[Any], Any], unit: Unit) -> UnitOutcome:
         return UnitOutcome(unit.key, False, 0.0)
     start = time.perf_counter()
     result = fn(unit.payload)
+    from corpus.lifetime import may_write
+
+    if not may_write():  # the driver died: a straggler must not vouch for what it wrote
+        raise CorpusError(f"{unit.key}: the run that started this worker is gone")
     unit.finish()
     return UnitOutcome(unit.key, True, time.perf_counter() - start, result)
 

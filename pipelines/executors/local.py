@@ -7,8 +7,10 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from functools import partial
+from pathlib import Path
 from typing import Any
 
+from corpus.lifetime import init_worker
 from pipelines.executors.base import (
     Executor,
     OnDone,
@@ -20,16 +22,21 @@ from pipelines.executors.base import (
 
 
 class LocalExecutor(Executor):
-    """Units in a pool of ``workers`` processes (0: one per CPU; 1: in this process)."""
+    """Units in a pool of ``workers`` processes (0: one per CPU; 1: in this process).
+
+    Workers die with this process and, given a ``lease`` file, share-lock it for their whole
+    life (see ``corpus.lifetime``): a later run waits until none is alive.
+    """
 
     name = "local"
 
-    def __init__(self, workers: int = 0) -> None:
+    def __init__(self, workers: int = 0, lease: Path | None = None) -> None:
         if workers < 0:
             from corpus.errors import BadInputError
 
             raise BadInputError(f"--workers must be 0 (one per CPU) or more, not {workers}")
         self.workers = workers or (os.cpu_count() or 1)
+        self.lease = lease
 
     def map_units(
         self, fn: Callable[[Any], Any], units: Sequence[Unit], on_done: OnDone | None = None
@@ -48,7 +55,13 @@ class LocalExecutor(Executor):
         else:
             # spawn, not fork: the parent may hold threads (polars, git) that fork would copy.
             ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(min(self.workers, len(units)), mp_context=ctx) as pool:
+            lease = str(self.lease) if self.lease is not None else None
+            with ProcessPoolExecutor(
+                min(self.workers, len(units)),
+                mp_context=ctx,
+                initializer=init_worker,
+                initargs=(os.getpid(), lease),
+            ) as pool:
                 pending: dict[Future[UnitOutcome], str] = {
                     pool.submit(partial(run_marked, fn, u)): u.key for u in units
                 }
