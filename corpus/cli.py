@@ -27,6 +27,8 @@ _COMMAND_MODULES = (
     "corpus.commands.tui",
     "corpus.commands.rebuild",
     "corpus.commands.train",
+    "corpus.commands.generate",
+    "corpus.commands.serve",
 )
 
 
