@@ -1,4 +1,5 @@
-"""`corpus train` (trains), `corpus train plan|validate|merge|ablate|lr-find`, `corpus generate`.
+"""`corpus train` (trains) and its subcommands: plan, validate, merge, ablate, lr-find,
+combine, export, quant-report.
 
 Only typer/rich at module level: torch, transformers, peft and trl (~8 s to import) are imported
 inside the command functions.
@@ -33,9 +34,8 @@ _SET = typer.Option([], "--set", help="Override any config key: --set key=value 
 
 
 def register(app: typer.Typer) -> None:
-    """Add the train group and the generate command to ``app``."""
+    """Add the train group to ``app`` (`corpus generate` lives in commands/generate.py)."""
     app.add_typer(train_app, name="train")
-    app.command("generate")(generate)
 
 
 TRAINING_STACK = ("torch", "transformers", "peft", "trl")
@@ -85,6 +85,9 @@ def train(
     model: str = typer.Option(None, "--model", "-m", help="Base model: Hub id or local dir."),
     bits: int = typer.Option(None, "--bits", help="4 (QLoRA, NF4) or 16 (plain LoRA)."),
     rank: int = typer.Option(None, "--rank", help="LoRA rank r."),
+    adapter: str = typer.Option(
+        None, "--adapter", help="Adapter type: lora, dora, loha or lokr (loha/lokr: --bits 16)."
+    ),
     lr: float = typer.Option(None, "--lr", help="Peak learning rate."),
     epochs: float = typer.Option(None, "--epochs", help="Passes over the training data."),
     max_steps: int = typer.Option(None, "--max-steps", help="Stop after N optimiser steps."),
@@ -111,6 +114,7 @@ def train(
             model=model,
             bits=bits,
             lora_r=rank,
+            adapter=adapter,
             learning_rate=lr,
             epochs=epochs,
             max_steps=max_steps,
@@ -124,11 +128,21 @@ def train(
         from pipelines.train.run import train as run_train
 
         res = run_train(cfg, resume=resume, progress=is_interactive())
+    _print_run(res)
+
+
+def _print_run(res: Any) -> None:
+    """One line for the finished run (only rank 0's under torchrun / accelerate launch)."""
+    from pipelines.train.run import is_main_process
+
+    if not is_main_process():
+        return
     ev = f"{res.eval_loss:.4f}" if res.eval_loss is not None else "-"
     tl = f"{res.train_loss:.4f}" if res.train_loss is not None else "-"
+    ranks = f" on {res.world_size} ranks" if res.world_size > 1 else ""
     console.print(
-        f"trained {res.steps} steps on {res.device} in {res.seconds:.1f}s: train loss {tl}, "
-        f"eval loss {ev}; adapter in {res.adapter_dir}",
+        f"trained {res.steps} steps on {res.device}{ranks} in {res.seconds:.1f}s: train loss "
+        f"{tl}, eval loss {ev}; adapter in {res.adapter_dir}",
         soft_wrap=True,
         markup=False,
     )
@@ -165,6 +179,7 @@ def plan(
     seq_len: int = typer.Option(2048, "--seq-len", "--max-length", help="Tokens per sequence."),
     bits: int = typer.Option(4, "--bits", help="4 (NF4) or 16."),
     targets: str = typer.Option("all", "--targets", help="attention, mlp or all."),
+    adapter: str = typer.Option("lora", "--adapter", help="lora, dora, loha or lokr."),
     no_checkpointing: bool = typer.Option(False, "--no-checkpointing", help="Plan without it."),
     cpu: bool = typer.Option(False, "--cpu", help="Plan a CPU run (fp32 compute)."),
     vram: float = typer.Option(None, "--vram", help="GiB available: say if it fits, and how to."),
@@ -175,8 +190,8 @@ def plan(
         from pipelines.train.plan import PlanRequest, plan_models
 
         req = PlanRequest(bits=bits, lora_r=rank, batch_size=batch_size, seq_len=seq_len,
-                          targets=targets, gpu=not cpu, gradient_checkpointing=not no_checkpointing,
-                          vram_gib=vram)  # fmt: skip
+                          targets=targets, adapter=adapter, gpu=not cpu,
+                          gradient_checkpointing=not no_checkpointing, vram_gib=vram)  # fmt: skip
         rows = plan_models(_plan_targets(recipe, model, all_tiers), req)
     if as_json:
         console.print_json(json.dumps([row.to_dict() for row in rows]))
@@ -238,21 +253,29 @@ def merge(
     model: str = typer.Option(None, "--model", "-m", help="Base model (default: the adapter's)."),
     dtype: str = typer.Option("bfloat16", "--dtype", help="bfloat16, float16 or float32."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    base_weights: str = typer.Option(
+        "original",
+        "--base-weights",
+        help="4-bit runs: original = reload the base's 16-bit weights and merge "
+        "(dequantize-then-merge, W + dW); dequantized = load the base in NF4 as trained, "
+        "dequantize it, merge (deq(NF4(W)) + dW: the model the adapter trained against).",
+    ),
     push_to_hub: str = typer.Option(
         None, "--push-to-hub", help="Push the merged model to ORG/NAME."
     ),
 ) -> None:
-    """Reload the base in 16-bit, merge the adapter into it, save safetensors."""
+    """Merge an adapter (lora/dora/loha/lokr) into its base in 16-bit, save safetensors."""
     require_modules()
     with user_errors():
         from pipelines.train.merge import merge_adapter
 
-        path = merge_adapter(adapter, out, model=model, dtype=dtype, device=device)
+        res = merge_adapter(adapter, out, model=model, dtype=dtype, device=device,
+                            base_weights=base_weights)  # fmt: skip
         if push_to_hub:
             from pipelines.train.run import push_adapter
 
-            push_adapter(path, push_to_hub)
-    console.print(f"merged model written to {path}", markup=False)
+            push_adapter(res.path, push_to_hub)
+    console.print(f"{res.how}; merged model written to {res.path}", markup=False, soft_wrap=True)
 
 
 def _parse_ranks(text: str) -> list[int]:
@@ -312,42 +335,134 @@ def lr_find(
     console.print(f"suggested learning rate: {res['suggested_lr']:.2e} (plot: {out}/lr_find.png)")
 
 
-def generate(
-    adapter: Path = typer.Option(..., "--adapter", "-a", help="Adapter folder (RUN/adapter)."),
-    signature: str = typer.Option(None, "--signature", "-s", help="A Rust function signature."),
-    file: Path = typer.Option(None, "--file", "-f", help="A Rust source file."),
-    fn: str = typer.Option(None, "--fn", help="Name of the function in --file."),
-    impl: str = typer.Option(
-        None,
-        "--impl",
-        help='With --signature: the enclosing block\'s header, e.g. "impl<T> Foo<T>" or '
-        '"impl Display for Foo" (the context the prompt shows).',
+@train_app.command("combine")
+def combine(
+    adapters: list[Path] = typer.Argument(..., help="Two or more LoRA adapter folders."),
+    weights: str = typer.Option(..., "--weights", "-w", help="One weight each: 0.7,0.3."),
+    method: str = typer.Option(
+        "cat",
+        "--method",
+        help="cat (default; exactly the weighted sum of the adapters' weight deltas, rank = "
+        "sum of ranks), svd (that sum refactored to --svd-rank), ties, dare_ties, dare_linear, "
+        "magnitude_prune (prune with --density; one rank only). peft's linear is not offered: "
+        "it mixes A and B separately, adding cross terms B_i A_j no adapter learned, which is "
+        "wrong for independently trained adapters.",
     ),
-    model: str = typer.Option(None, "--model", "-m", help="Base model (default: the adapter's)."),
-    max_new_tokens: int = typer.Option(256, "--max-new-tokens", help="Generation budget."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for the combined adapter."),
+    density: float = typer.Option(
+        None, "--density", help="ties/dare/magnitude_prune: fraction kept (default 0.5)."
+    ),
+    svd_rank: int = typer.Option(None, "--svd-rank", help="svd: rank of the result."),
+    seed: int = typer.Option(0, "--seed", help="Seed for DARE's random drops."),
 ) -> None:
-    """Write a rustdoc comment for a function with a trained adapter."""
-    if (signature is None) == (file is None):
-        fail("give exactly one of --signature TEXT or --file F --fn NAME", ExitCode.BAD_INPUT)
-    if file is not None and not fn:
-        fail("--file needs --fn NAME", ExitCode.BAD_INPUT)
-    if file is not None and not file.is_file():
-        fail(f"no such file: {file}", ExitCode.BAD_INPUT)
-    if not adapter.is_dir():
-        fail(f"no such adapter folder: {adapter}", ExitCode.BAD_INPUT)
+    """Combine LoRA adapters of one base into one adapter (peft's add_weighted_adapter)."""
     require_modules()
     with user_errors():
-        from pipelines.train.generate import find_function, generate_doc
+        from pipelines.train.combine import combine_adapters, parse_weights
 
-        rec = find_function(file, fn) if file is not None else None
-        doc = generate_doc(
-            adapter,
-            signature=signature,
-            container=impl,
-            record=rec,
-            model=model,
-            max_new_tokens=max_new_tokens,
-            device=device,
+        w = parse_weights(weights, len(adapters))
+        res = combine_adapters(list(adapters), w, method, out, density=density,
+                               svd_rank=svd_rank, seed=seed)  # fmt: skip
+    console.print(
+        f"combined {len(adapters)} adapters ({res.method}, weights "
+        f"{', '.join(f'{x:g}' for x in res.weights)}) into a rank-{res.rank} adapter: {res.path}",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+@train_app.command("export")
+def export(
+    run: Path = typer.Argument(..., help="Run folder (RUN/adapter), adapter or merged model."),
+    fmt: str = typer.Option("gguf", "--format", help="gguf (for llama.cpp and Ollama)."),
+    outtype: str = typer.Option(
+        "f16",
+        "--outtype",
+        help="f32, f16, bf16, q8_0 (written by the gguf library), or a k-quant such as q4_k_m "
+        "(needs llama.cpp's llama-quantize on PATH).",
+    ),
+    lora_only: bool = typer.Option(
+        False, "--lora-only", help="The adapter alone (llama.cpp --lora / Ollama ADAPTER)."
+    ),
+    out: Path = typer.Option(None, "--out", "-o", help="Export folder (default RUN/gguf)."),
+    name: str = typer.Option(None, "--name", help="Ollama model name (default rustdoc-RUN)."),
+    model: str = typer.Option(None, "--model", "-m", help="Base model (default: the adapter's)."),
+    base_gguf: Path = typer.Option(
+        None,
+        "--base-gguf",
+        help="--lora-only: an existing base GGUF to name instead of writing one.",
+    ),
+    base_weights: str = typer.Option(
+        "original", "--base-weights", help="4-bit runs: original or dequantized (see merge)."
+    ),
+) -> None:
+    """Export a run as GGUF with an Ollama Modelfile; prints the commands that run it."""
+    if fmt != "gguf":
+        fail(
+            f"--format {fmt}: only gguf is supported (merge writes safetensors)", ExitCode.BAD_INPUT
         )
-    console.print(doc, markup=False, highlight=False)
+    require_modules(("torch", "transformers", "peft", "gguf"))
+    with user_errors():
+        from pipelines.train.export import export_gguf
+
+        res = export_gguf(run, out, outtype=outtype, lora_only=lora_only, name=name, model=model,
+                          base_gguf=base_gguf, base_weights=base_weights)  # fmt: skip
+    for note in res.notes:
+        console.print(note, markup=False, soft_wrap=True)
+    for f in res.files:
+        console.print(f"wrote {f}", markup=False, soft_wrap=True)
+    console.print("run it with:", markup=False)
+    for cmd in res.commands:
+        console.print(f"  {cmd}", markup=False, soft_wrap=True)
+
+
+@train_app.command("quant-report")
+def quant_report(
+    model: str = typer.Option(..., "--model", "-m", help="Hub id or local model folder."),
+    out: Path = typer.Option(Path("quant-report"), "--out", "-o", help="Folder for the report."),
+    layers: int = typer.Option(
+        None, "--layers", help="Measure only the first N decoder layers (default: all)."
+    ),
+    blocksize: int = typer.Option(64, "--blocksize", help="4-bit block size (QLoRA: 64)."),
+) -> None:
+    """int8 vs NF4 vs FP4 (± double quantisation) on every linear layer, with bitsandbytes:
+    error and bytes per parameter per layer type, and the model's memory in each format."""
+    if layers is not None and layers < 1:
+        fail("--layers must be at least 1", ExitCode.BAD_INPUT)
+    require_modules(("torch", "transformers", "bitsandbytes", "matplotlib"))
+    with user_errors():
+        from pipelines.train.quant_report import quant_report as run_report
+        from pipelines.train.quant_report import write_report
+
+        rep = run_report(model, max_layers=layers, blocksize=blocksize)
+        files = write_report(rep, out)
+    _print_quant(rep)
+    console.print(f"report: {', '.join(map(str, files))}", markup=False, soft_wrap=True)
+
+
+def _print_quant(rep: Any) -> None:
+    from rich.table import Table
+
+    from pipelines.train.quant_report import FORMATS, human_bytes
+
+    table = Table(title=f"quantisation of {rep.model} ({rep.layers} linear layers)")
+    for col in ("layer type", "format", "rel. Frobenius", "max |Δ|", "bytes/param"):
+        table.add_column(col, justify="left" if col in ("layer type", "format") else "right")
+    for kind, by_fmt in rep.cells.items():
+        for fmt, c in by_fmt.items():
+            table.add_row(
+                kind, fmt, f"{c.rel_frobenius:.5f}", f"{c.max_abs:.3g}", f"{c.bytes_per_param:.4f}"
+            )
+    console.print(table)
+    total = Table(title="whole model")
+    for col in ("format", "rel. Frobenius", "bytes/param", "memory"):
+        total.add_column(col, justify="left" if col == "format" else "right")
+    for fmt in FORMATS:
+        t = rep.total(fmt)
+        total.add_row(
+            fmt,
+            f"{t.rel_frobenius:.5f}",
+            f"{t.bytes_per_param:.4f}",
+            human_bytes(rep.model_bytes(fmt)),
+        )
+    console.print(total)
