@@ -36,6 +36,8 @@ _COMMAND_MODULES = (
     "corpus.commands.train",
     "corpus.commands.export",
     "corpus.commands.eval",
+    "corpus.commands.generate",
+    "corpus.commands.serve",
 )
 
 

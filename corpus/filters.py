@@ -5,13 +5,17 @@ Each record either stays or is rejected with exactly one reason, in this order:
 1. ``undocumented`` — no doc (null or blank): the dataset is (signature, doc) pairs.
 2. ``test_excluded`` — a test, bench or example function (kept, still flagged ``is_test``, with
    ``include_tests``).
-3. ``doc_unclosed_fence`` / ``missing_safety_doc`` — a doc with a defect its authors' own
+3. ``control_characters`` — a control character (C0 but newline and tab, DEL, C1) or a bidi
+   override in the doc, signature, name, attributes, enclosing header or source (where a CR
+   of a CRLF file is allowed): text that would drive a terminal or reorder what a reviewer
+   reads has no place in a training pair.
+4. ``doc_unclosed_fence`` / ``missing_safety_doc`` — a doc with a defect its authors' own
    lints flag (``corpus.doclint``; off with ``lint_docs=False``).
-4. ``secret_dropped`` — a secret or e-mail address inside the *signature* (it cannot be redacted
+5. ``secret_dropped`` — a secret or e-mail address inside the *signature* (it cannot be redacted
    without breaking the pair). One in the doc or source is replaced by ``<REDACTED>`` and the
    record is kept with ``redacted=True`` (counted as ``secret_redacted``). The record ``id`` stays
    the hash of the original text, so it still names the item at its pinned commit.
-5. Dedup. Records are clustered (union-find) by
+6. Dedup. Records are clustered (union-find) by
    - exact duplicates: the same (signature, doc) pair, or the same source text (one body
      documented twice, e.g. a delegating method copied across types: a model trained on the
      source would see it on both sides of a split);
@@ -25,7 +29,7 @@ Each record either stays or is rejected with exactly one reason, in this order:
    origin, id) — a minimum, so the choice does not depend on input order. Every record keeps
    ``dup_cluster`` = the representative's id; the others are rejected as ``exact_duplicate``
    (same pair or source as the representative) or ``near_duplicate``.
-6. Splits (``corpus.splits``): files placed per repository toward 80/10/10, sticky across
+7. Splits (``corpus.splits``): files placed per repository toward 80/10/10, sticky across
    versions through the split manifest; a cluster takes its representative's file's split.
 
 Every record that passes is published (the ``default`` config). Balance is a choice, not a
@@ -52,11 +56,13 @@ from corpus.doclint import doc_defect
 from corpus.schema import RECORD_SCHEMA, SORT_COLUMNS
 from corpus.secrets import find_secrets, redact
 from corpus.splits import SplitManifest, assign_splits, place_files, split_counts
+from corpus.text import has_controls
 
 #: Bumped whenever the filters' output for the same input and config can change.
-FILTERS_VERSION = "8"
+FILTERS_VERSION = "9"
 
 FILTER_REASONS = (
+    "control_characters",
     "doc_unclosed_fence",
     "exact_duplicate",
     "missing_safety_doc",
@@ -256,6 +262,12 @@ def _is_blank(doc: str | None) -> bool:
     return doc is None or not doc.strip()
 
 
+def _has_controls(rec: dict[str, Any]) -> bool:
+    texts = [rec["doc"], rec["signature"], rec["name"], rec.get("container_header") or "",
+             *rec["attributes"]]  # fmt: skip
+    return any(has_controls(t) for t in texts) or has_controls(rec["source"], keep="\n\t\r")
+
+
 def _screen(rec: dict[str, Any], config: FilterConfig) -> str | dict[str, Any]:
     """The first reason to reject ``rec`` before dedup, or the record as it goes on (its
     secrets redacted in doc, source and attributes)."""
@@ -263,6 +275,8 @@ def _screen(rec: dict[str, Any], config: FilterConfig) -> str | dict[str, Any]:
         return "undocumented"
     if rec["is_test"] and not config.include_tests:
         return "test_excluded"
+    if _has_controls(rec):
+        return "control_characters"
     defect = doc_defect(rec) if config.lint_docs else None
     if defect:
         return defect

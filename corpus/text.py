@@ -33,6 +33,19 @@ def _visible(ch: str) -> str:
     return f"<U+{code:04X}>"  # C1 controls and bidi overrides have no picture of their own
 
 
+def _is_control(ch: str) -> bool:
+    code = ord(ch)
+    return code < 0x20 or 0x7F <= code <= 0x9F or ch in _BIDI
+
+
+def has_controls(text: str, keep: str = "\n\t") -> bool:
+    """Whether ``text`` holds a control character (C0, DEL, C1) or a bidi override other
+    than those in ``keep``: what no published text may carry (filter ``control_characters``)."""
+    if text.isprintable() and not _BIDI.intersection(text):
+        return False
+    return any(ch not in keep and _is_control(ch) for ch in text)
+
+
 def show_controls(text: str, keep: str = "\n\t") -> str:
     """``text`` with every control character drawn as a visible symbol, ready to display.
 
@@ -44,9 +57,4 @@ def show_controls(text: str, keep: str = "\n\t") -> str:
     """
     if text.isprintable() and not _BIDI.intersection(text):
         return text  # the common case: nothing to replace (isprintable is false for \n and \t)
-    return "".join(
-        _visible(ch)
-        if ch not in keep and (ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F or ch in _BIDI)
-        else ch
-        for ch in text
-    )
+    return "".join(_visible(ch) if ch not in keep and _is_control(ch) else ch for ch in text)

@@ -40,12 +40,14 @@ def test_help_groups_the_commands_in_panels() -> None:
     out = invoke("--help").output
     panels = re.findall(r"╭─ (.+?) ─", out)
     assert panels == ["Options", "Get the sources", "Build the corpus", "Check and inspect",
-                      "Publish", "Train"]  # fmt: skip
+                      "Publish", "Train", "Use the model"]  # fmt: skip
     body = {p: out.split(f"╭─ {p} ")[1].split("╰")[0] for p in panels[1:]}
     assert all(f" {c} " in body["Get the sources"] for c in ("clone", "clone-sources", "sources"))
     for cmd in ("validate", "falsify", "stats", "sample", "review", "tui", "inspect"):
         assert f" {cmd} " in body["Check and inspect"], cmd
-    assert " card " in body["Publish"] and " train " in body["Train"]
+    assert " card " in body["Publish"] and " export " in body["Publish"]
+    assert " train " in body["Train"] and " eval " in body["Train"]
+    assert " generate " in body["Use the model"] and " serve " in body["Use the model"]
 
 
 def _commands(cmd: click.Command, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:  # fmt: skip

@@ -247,3 +247,54 @@ def test_rustdoc_blocks():
     assert re.search(r"fn main\(\) \{", rustdoc_source("let a = 1;"))
     assert not split_doc("```\nunclosed")[1][0].closed
     assert pl.__version__  # polars is the table library the suite reads with
+
+
+def test_a_crashing_check_fails_by_name_and_the_others_still_run(clean, monkeypatch):
+    from dataclasses import replace
+
+    from falsification.registry import REGISTRY
+
+    def boom(ctx):
+        raise RuntimeError("object names must not contain newlines")
+
+    target = (
+        "provenance.ids_match_source"
+        if "provenance.ids_match_source" in REGISTRY
+        else next(c.id for c in all_checks() if c.category == "provenance")
+    )
+    monkeypatch.setitem(REGISTRY, target, replace(REGISTRY[target], fn=boom))
+    report = run_suite(clean.dataset, clean.sources_dir, hypothesis_examples=10)
+    by_id = {c.id: c for c in report.checks}
+    assert len(by_id) == len(all_checks())
+    crashed = by_id[target]
+    assert not crashed.passed and crashed.awarded == 0
+    assert crashed.evidence == "check crashed: RuntimeError: object names must not contain newlines"
+    assert [c.id for c in report.checks if not c.passed] == [target]
+
+
+def test_a_record_path_with_odd_characters_crashes_no_provenance_check(clean, tmp_path):
+    # Regression: a newline in a path crashed four critical checks (git object names), and a
+    # space or `[` gave an unencoded permalink that failed the schema check.
+    corpus = copy_corpus(clean, tmp_path / "odd")
+
+    renamed: list[str] = []
+
+    def rename(recs):
+        renamed.extend([recs[0]["id"], recs[1]["id"]])
+        recs[0]["path"] = "src/odd [x] `y`.rs"
+        recs[1]["path"] = "src/new\nline.rs"
+        return recs
+
+    rewrite_records(corpus.dataset, rename)
+    report = run_suite(corpus.dataset, corpus.sources_dir, hypothesis_examples=10)
+    assert not [c.id for c in report.checks if c.evidence.startswith("check crashed")]
+    failing = {c.id for c in report.checks if not c.passed}
+    # The records no longer match their files in git (nor the split manifest): the checks
+    # say so as evidence naming them.
+    assert failing and all(
+        c.startswith(("provenance.", "integrity.")) or c == "distribution.splits_sticky"
+        for c in failing
+    ), failing
+    assert set(renamed) <= set(
+        next(c for c in report.checks if c.id == "provenance.path_exists").offending_ids
+    )

@@ -33,6 +33,35 @@ def test_undocumented_and_tests_are_counted_and_rejected() -> None:
     assert kept.filter(kept["is_test"]).height == 1
 
 
+CONTROLS = ["\x1b[2J", "\x00", "\x07", "\x7f", "\x9b", "\u202e", "\x0c", "\x1b]8;;x\x1b\\"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.sampled_from(["doc", "signature", "name", "container_header", "attributes", "source"]),
+    st.sampled_from(CONTROLS),
+    st.integers(0, 40),
+)
+def test_a_control_character_in_any_text_column_drops_the_record(
+    column: str, ctrl: str, at: int
+) -> None:
+    rec = make_record(0, container_header="impl Foo")
+    text = rec[column][0] if column == "attributes" and rec[column] else rec[column]
+    if column == "attributes":
+        rec["attributes"] = [f"#[inline{ctrl}]"]
+    else:
+        at = min(at, len(text))
+        rec[column] = text[:at] + ctrl + text[at:]
+    res = filter_records([rec], FilterConfig())
+    assert res.kept.height == 0
+    assert res.rejects["reason"].to_list() == ["control_characters"]
+
+
+def test_newlines_tabs_and_a_crlf_source_are_not_control_characters() -> None:
+    rec = make_record(0, doc="Line one.\n\tIndented.", source="pub fn func_0() {\r\n}\r\n")
+    assert filter_records([rec], FilterConfig()).kept.height == 1
+
+
 def test_secret_in_doc_or_source_is_redacted_in_signature_dropped() -> None:
     in_doc = make_record(0, doc=f"Uses the key {AWS} to sign.")
     in_src = make_record(1, source=f'pub fn func_1(x: u32) -> u32 {{ let k = "{AWS}"; x }}')

@@ -11,7 +11,19 @@ from typer.testing import CliRunner
 from corpus.cli import app
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-GROUPS = {"sources": {"update"}, "train": {"plan", "validate", "merge", "ablate", "lr-find"}}
+GROUPS = {
+    "sources": {"update"},
+    "train": {
+        "plan",
+        "validate",
+        "merge",
+        "ablate",
+        "lr-find",
+        "combine",
+        "export",
+        "quant-report",
+    },
+}
 
 
 def _command_lines() -> list[str]:

@@ -96,6 +96,7 @@ PANEL_BUILD = "Build the corpus"
 PANEL_CHECK = "Check and inspect"
 PANEL_PUBLISH = "Publish"
 PANEL_TRAIN = "Train"
+PANEL_USE = "Use the model"
 
 
 def _quiet_flags(params: list[Any]) -> None:

@@ -1,4 +1,5 @@
-"""`corpus train` (trains), `corpus train plan|validate|merge|ablate|lr-find`, `corpus generate`.
+"""`corpus train` (trains) and its subcommands: plan, validate, merge, ablate, lr-find,
+combine, export, quant-report.
 
 Only typer/rich at module level: torch, transformers, peft and trl (~8 s to import) are imported
 inside the command functions.
@@ -15,7 +16,6 @@ import typer
 from corpus.commands._common import (
     PANEL_TRAIN,
     ExitCode,
-    add_command,
     command_class,
     console,
     err_console,
@@ -50,9 +50,8 @@ _EVAL_LIMIT = typer.Option(
 
 
 def register(app: typer.Typer) -> None:
-    """Add the train group and the generate command to ``app``."""
+    """Add the train group to ``app`` (`corpus generate` lives in commands/generate.py)."""
     app.add_typer(train_app, name="train", rich_help_panel=PANEL_TRAIN)
-    add_command(app, "generate", generate, PANEL_TRAIN)
 
 
 TRAINING_STACK = ("torch", "transformers", "peft", "trl")
@@ -110,6 +109,12 @@ def train(
         None, "--bits", metavar="4|16", help="4 (QLoRA, NF4) or 16 (plain LoRA)."
     ),
     rank: int = typer.Option(None, "--rank", metavar="R", help="LoRA rank r."),
+    adapter: str = typer.Option(
+        None,
+        "--adapter",
+        metavar="lora|dora|loha|lokr",
+        help="Adapter type: lora, dora, loha or lokr (loha/lokr: --bits 16).",
+    ),
     lr: float = typer.Option(None, "--lr", metavar="LR", help="Peak learning rate."),
     epochs: float = typer.Option(
         None, "--epochs", metavar="N", help="Passes over the training data."
@@ -146,6 +151,7 @@ def train(
 #: `corpus train` flags -> the TrainConfig fields they set.
 _TRAIN_FLAGS = {
     "data": "dataset", "out": "output_dir", "model": "model", "bits": "bits", "rank": "lora_r",
+    "adapter": "adapter",
     "lr": "learning_rate", "epochs": "epochs", "max_steps": "max_steps",
     "batch_size": "batch_size", "grad_accum": "grad_accum", "max_length": "max_length",
     "seed": "seed", "device": "device", "push_to_hub": "push_to_hub",
@@ -161,11 +167,16 @@ def _train_and_report(cfg: Any, resume: bool) -> None:
 
     check_inputs(cfg, resume=resume)
     res = run_train(cfg, resume=resume, progress=is_interactive())
+    from pipelines.train.run import is_main_process
+
+    if not is_main_process():  # one line per run: rank 0's, under torchrun / accelerate
+        return
     ev = f"{res.eval_loss:.4f}" if res.eval_loss is not None else "-"
     tl = f"{res.train_loss:.4f}" if res.train_loss is not None else "-"
+    ranks = f" on {res.world_size} ranks" if res.world_size > 1 else ""
     console.print(
-        f"trained {res.steps} steps on {res.device} in {res.seconds:.1f}s: train loss {tl}, "
-        f"eval loss {ev}; adapter in {res.adapter_dir}",
+        f"trained {res.steps} steps on {res.device}{ranks} in {res.seconds:.1f}s: train loss "
+        f"{tl}, eval loss {ev}; adapter in {res.adapter_dir}",
         soft_wrap=True,
         markup=False,
     )
@@ -228,6 +239,9 @@ def plan(
     targets: str = typer.Option(
         "all", "--targets", metavar="all|attention|mlp", help="attention, mlp or all."
     ),
+    adapter: str = typer.Option(
+        "lora", "--adapter", metavar="lora|dora|loha|lokr", help="lora, dora, loha or lokr."
+    ),
     no_checkpointing: bool = typer.Option(False, "--no-checkpointing", help="Plan without it."),
     cpu: bool = typer.Option(False, "--cpu", help="Plan a CPU run (fp32 compute)."),
     vram: float = typer.Option(
@@ -252,8 +266,8 @@ def plan(
         from pipelines.train.plan import PlanRequest, plan_models
 
         req = PlanRequest(bits=bits, lora_r=rank, batch_size=batch_size, seq_len=seq_len,
-                          targets=targets, gpu=not cpu, gradient_checkpointing=not no_checkpointing,
-                          vram_gib=vram)  # fmt: skip
+                          targets=targets, adapter=adapter, gpu=not cpu,
+                          gradient_checkpointing=not no_checkpointing, vram_gib=vram)  # fmt: skip
         rows = plan_models(_plan_targets(recipe, model, all_tiers), req)
     if as_json:
         console.print_json(json.dumps([row.to_dict() for row in rows]))
@@ -357,21 +371,30 @@ def merge(
         "bfloat16", "--dtype", metavar="DTYPE", help="bfloat16, float16 or float32."
     ),
     device: str = typer.Option("cpu", "--device", metavar="DEVICE", help="cpu or cuda."),
+    base_weights: str = typer.Option(
+        "original",
+        "--base-weights",
+        metavar="original|dequantized",
+        help="4-bit runs: original = reload the base's 16-bit weights and merge "
+        "(dequantize-then-merge, W + dW); dequantized = load the base in NF4 as trained, "
+        "dequantize it, merge (deq(NF4(W)) + dW: the model the adapter trained against).",
+    ),
     push_to_hub: str = typer.Option(
         None, "--push-to-hub", metavar="ORG/NAME", help="Push the merged model to ORG/NAME."
     ),
 ) -> None:
-    """Reload the base in 16-bit, merge the adapter into it, save safetensors."""
+    """Merge an adapter (lora/dora/loha/lokr) into its base in 16-bit, save safetensors."""
     require_modules()
     with user_errors():
         from pipelines.train.merge import merge_adapter
 
-        path = merge_adapter(adapter, out, model=model, dtype=dtype, device=device)
+        res = merge_adapter(adapter, out, model=model, dtype=dtype, device=device,
+                            base_weights=base_weights)  # fmt: skip
         if push_to_hub:
             from pipelines.train.run import push_adapter
 
-            push_adapter(path, push_to_hub)
-    console.print(f"merged model written to {path}", markup=False)
+            push_adapter(res.path, push_to_hub)
+    console.print(f"{res.how}; merged model written to {res.path}", markup=False, soft_wrap=True)
 
 
 def _parse_ranks(text: str) -> list[int]:
@@ -445,51 +468,168 @@ def lr_find(
     console.print(f"suggested learning rate: {res['suggested_lr']:.2e} (plot: {out}/lr_find.png)")
 
 
-def generate(
-    adapter: Path = typer.Option(
-        ..., "--adapter", "-a", metavar="DIR", help="Adapter folder (RUN/adapter)."
+@train_app.command("combine", cls=command_class())
+def combine(
+    adapters: list[Path] = typer.Argument(
+        ..., metavar="ADAPTER...", help="Two or more LoRA adapter folders."
     ),
-    signature: str = typer.Option(
-        None, "--signature", "-s", metavar="TEXT", help="A Rust function signature."
+    weights: str = typer.Option(
+        ..., "--weights", "-w", metavar="W,W,...", help="One weight each: 0.7,0.3."
     ),
-    file: Path = typer.Option(None, "--file", "-f", metavar="FILE", help="A Rust source file."),
-    fn: str = typer.Option(None, "--fn", metavar="NAME", help="Name of the function in --file."),
-    impl: str = typer.Option(
+    method: str = typer.Option(
+        "cat",
+        "--method",
+        metavar="METHOD",
+        help="cat (default; exactly the weighted sum of the adapters' weight deltas, rank = "
+        "sum of ranks), svd (that sum refactored to --svd-rank), ties, dare_ties, dare_linear, "
+        "magnitude_prune (prune with --density; one rank only). peft's linear is not offered: "
+        "it mixes A and B separately, adding cross terms B_i A_j no adapter learned, which is "
+        "wrong for independently trained adapters.",
+    ),
+    out: Path = typer.Option(
+        ..., "--out", "-o", metavar="DIR", help="Folder for the combined adapter."
+    ),
+    density: float = typer.Option(
         None,
-        "--impl",
-        metavar="HEADER",
-        help='With --signature: the enclosing block\'s header, e.g. "impl<T> Foo<T>" or '
-        '"impl Display for Foo" (the context the prompt shows).',
+        "--density",
+        metavar="FRACTION",
+        help="ties/dare/magnitude_prune: fraction kept (default 0.5).",
+    ),
+    svd_rank: int = typer.Option(None, "--svd-rank", metavar="R", help="svd: rank of the result."),
+    seed: int = typer.Option(0, "--seed", metavar="N", help="Seed for DARE's random drops."),
+) -> None:
+    """Combine LoRA adapters of one base into one adapter (peft's add_weighted_adapter)."""
+    require_modules()
+    with user_errors():
+        from pipelines.train.combine import combine_adapters, parse_weights
+
+        w = parse_weights(weights, len(adapters))
+        res = combine_adapters(list(adapters), w, method, out, density=density,
+                               svd_rank=svd_rank, seed=seed)  # fmt: skip
+    console.print(
+        f"combined {len(adapters)} adapters ({res.method}, weights "
+        f"{', '.join(f'{x:g}' for x in res.weights)}) into a rank-{res.rank} adapter: {res.path}",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+@train_app.command("export", cls=command_class())
+def export(
+    run: Path = typer.Argument(
+        ..., metavar="RUN", help="Run folder (RUN/adapter), adapter or merged model."
+    ),
+    fmt: str = typer.Option(
+        "gguf", "--format", metavar="gguf", help="gguf (for llama.cpp and Ollama)."
+    ),
+    outtype: str = typer.Option(
+        "f16",
+        "--outtype",
+        metavar="TYPE",
+        help="f32, f16, bf16, q8_0 (written by the gguf library), or a k-quant such as q4_k_m "
+        "(needs llama.cpp's llama-quantize on PATH).",
+    ),
+    lora_only: bool = typer.Option(
+        False, "--lora-only", help="The adapter alone (llama.cpp --lora / Ollama ADAPTER)."
+    ),
+    out: Path = typer.Option(
+        None, "--out", "-o", metavar="DIR", help="Export folder (default RUN/gguf)."
+    ),
+    name: str = typer.Option(
+        None, "--name", metavar="NAME", help="Ollama model name (default rustdoc-RUN)."
     ),
     model: str = typer.Option(
         None, "--model", "-m", metavar="MODEL", help="Base model (default: the adapter's)."
     ),
-    max_new_tokens: int = typer.Option(
-        256, "--max-new-tokens", metavar="N", help="Generation budget."
+    base_gguf: Path = typer.Option(
+        None,
+        "--base-gguf",
+        metavar="FILE",
+        help="--lora-only: an existing base GGUF to name instead of writing one.",
     ),
-    device: str = typer.Option("auto", "--device", metavar="DEVICE", help="auto, cpu or cuda."),
+    base_weights: str = typer.Option(
+        "original",
+        "--base-weights",
+        metavar="original|dequantized",
+        help="4-bit runs: original or dequantized (see merge).",
+    ),
 ) -> None:
-    """Write a rustdoc comment for a function with a trained adapter."""
-    if (signature is None) == (file is None):
-        fail("give exactly one of --signature TEXT or --file F --fn NAME", ExitCode.BAD_INPUT)
-    if file is not None and not fn:
-        fail("--file needs --fn NAME", ExitCode.BAD_INPUT)
-    if file is not None and not file.is_file():
-        fail(f"no such file: {file}", ExitCode.BAD_INPUT)
-    if not adapter.is_dir():
-        fail(f"no such adapter folder: {adapter}", ExitCode.BAD_INPUT)
-    require_modules()
-    with user_errors():
-        from pipelines.train.generate import find_function, generate_doc
-
-        rec = find_function(file, fn) if file is not None else None
-        doc = generate_doc(
-            adapter,
-            signature=signature,
-            container=impl,
-            record=rec,
-            model=model,
-            max_new_tokens=max_new_tokens,
-            device=device,
+    """Export a run as GGUF with an Ollama Modelfile; prints the commands that run it."""
+    if fmt != "gguf":
+        fail(
+            f"--format {fmt}: only gguf is supported (merge writes safetensors)", ExitCode.BAD_INPUT
         )
-    console.print(doc, markup=False, highlight=False)
+    require_modules(("torch", "transformers", "peft", "gguf"))
+    with user_errors():
+        from pipelines.train.export import export_gguf
+
+        res = export_gguf(run, out, outtype=outtype, lora_only=lora_only, name=name, model=model,
+                          base_gguf=base_gguf, base_weights=base_weights)  # fmt: skip
+    for note in res.notes:
+        console.print(note, markup=False, soft_wrap=True)
+    for f in res.files:
+        console.print(f"wrote {f}", markup=False, soft_wrap=True)
+    console.print("run it with:", markup=False)
+    for cmd in res.commands:
+        console.print(f"  {cmd}", markup=False, soft_wrap=True)
+
+
+@train_app.command("quant-report", cls=command_class())
+def quant_report(
+    model: str = typer.Option(
+        ..., "--model", "-m", metavar="MODEL", help="Hub id or local model folder."
+    ),
+    out: Path = typer.Option(
+        Path("quant-report"), "--out", "-o", metavar="DIR", help="Folder for the report."
+    ),
+    layers: int = typer.Option(
+        None,
+        "--layers",
+        metavar="N",
+        help="Measure only the first N decoder layers (default: all).",
+    ),
+    blocksize: int = typer.Option(
+        64, "--blocksize", metavar="N", help="4-bit block size (QLoRA: 64)."
+    ),
+) -> None:
+    """int8 vs NF4 vs FP4 (± double quantisation) on every linear layer, with bitsandbytes:
+    error and bytes per parameter per layer type, and the model's memory in each format."""
+    if layers is not None and layers < 1:
+        fail("--layers must be at least 1", ExitCode.BAD_INPUT)
+    require_modules(("torch", "transformers", "bitsandbytes", "matplotlib"))
+    with user_errors():
+        from pipelines.train.quant_report import quant_report as run_report
+        from pipelines.train.quant_report import write_report
+
+        rep = run_report(model, max_layers=layers, blocksize=blocksize)
+        files = write_report(rep, out)
+    _print_quant(rep)
+    console.print(f"report: {', '.join(map(str, files))}", markup=False, soft_wrap=True)
+
+
+def _print_quant(rep: Any) -> None:
+    from rich.table import Table
+
+    from pipelines.train.quant_report import FORMATS, human_bytes
+
+    table = Table(title=f"quantisation of {rep.model} ({rep.layers} linear layers)")
+    for col in ("layer type", "format", "rel. Frobenius", "max |Δ|", "bytes/param"):
+        table.add_column(col, justify="left" if col in ("layer type", "format") else "right")
+    for kind, by_fmt in rep.cells.items():
+        for fmt, c in by_fmt.items():
+            table.add_row(
+                kind, fmt, f"{c.rel_frobenius:.5f}", f"{c.max_abs:.3g}", f"{c.bytes_per_param:.4f}"
+            )
+    console.print(table)
+    total = Table(title="whole model")
+    for col in ("format", "rel. Frobenius", "bytes/param", "memory"):
+        total.add_column(col, justify="left" if col == "format" else "right")
+    for fmt in FORMATS:
+        t = rep.total(fmt)
+        total.add_row(
+            fmt,
+            f"{t.rel_frobenius:.5f}",
+            f"{t.bytes_per_param:.4f}",
+            human_bytes(rep.model_bytes(fmt)),
+        )
+    console.print(total)

@@ -22,6 +22,8 @@ from corpus.prompt import DEFAULT_PROMPT_INPUT, DEFAULT_SOURCE_BUDGET, PROMPT_IN
 
 RECIPES_DIR = Path(__file__).parent / "recipes"
 TIERS = ("tiny", "small", "medium", "large")
+#: peft adapter types: LoRA, DoRA (LoRA + a magnitude vector), LoHa (Hadamard), LoKr (Kronecker).
+ADAPTERS = ("lora", "dora", "loha", "lokr")
 DEFAULT_TIER = "small"
 
 DEFAULT_SYSTEM_PROMPT = SYSTEM_PROMPT
@@ -81,7 +83,18 @@ class TrainConfig:
         ("attention", "mlp", "all"),
     )
     use_rslora: bool = _f(False, "Rank-stabilised LoRA: scale alpha/sqrt(r) instead of alpha/r.")
-    use_dora: bool = _f(False, "DoRA: weight-decomposed LoRA (adds a magnitude vector per module).")
+    adapter: str = _f(
+        "lora",
+        "Adapter type (peft): lora; dora (weight-decomposed LoRA, a magnitude vector per "
+        "module); loha (low-rank Hadamard product, twice LoRA's parameters); lokr (Kronecker "
+        "product, far fewer). loha and lokr need bits=16 and train without dropout.",
+        ADAPTERS,
+    )
+    use_dora: bool = _f(
+        False,
+        "Old spelling of adapter=dora, kept so older recipes and run folders load: true makes "
+        "a lora adapter dora. Always saved equal to (adapter == dora).",
+    )
 
     # --- data ----------------------------------------------------------------------------
     dataset: str = _f(
@@ -321,8 +334,17 @@ def collect_errors(values: dict[str, Any]) -> tuple[TrainConfig | None, list[str
         else:
             clean[key] = value
     cfg = TrainConfig(**clean)
+    _apply_aliases(cfg)
     errors.extend(_semantic_errors(cfg, failed_type=set(values) - set(clean)))
     return cfg, errors
+
+
+def _apply_aliases(cfg: TrainConfig) -> None:
+    """``use_dora: true`` (the old spelling) means ``adapter: dora``; afterwards the two agree."""
+    if cfg.use_dora and cfg.adapter == "lora":
+        cfg.adapter = "dora"
+    if cfg.adapter == "dora":
+        cfg.use_dora = True
 
 
 _BOUNDS = (
@@ -355,9 +377,18 @@ _RULES: tuple[tuple[Any, str, tuple[str, ...]], ...] = (
     (lambda c: not (c.early_stopping_patience and not c.eval_split),
      "early_stopping_patience: needs an eval split (set eval_split, or "
      "early_stopping_patience=0)", ("early_stopping_patience", "eval_split")),
-    (lambda c: not (c.use_dora and c.bits == 4 and c.device == "cpu"),
-     "use_dora: DoRA on a 4-bit base needs a GPU (peft dequantises every step); use bits=16 "
-     "on CPU", ("use_dora", "bits", "device")),
+    (lambda c: not (c.adapter == "dora" and c.bits == 4 and c.device == "cpu"),
+     "adapter: DoRA on a 4-bit base needs a GPU (peft dequantises every step); use bits=16 "
+     "on CPU", ("adapter", "use_dora", "bits", "device")),
+    (lambda c: not (c.adapter in ("loha", "lokr") and c.bits == 4),
+     "adapter: {c.adapter} cannot train on a 4-bit base (peft wraps the packed NF4 weight as "
+     "a plain Linear and fails at the first forward); use bits=16", ("adapter", "bits")),
+    (lambda c: not (c.adapter in ("loha", "lokr") and c.use_rslora),
+     "use_rslora: rank-stabilised scaling exists for lora and dora only, not {c.adapter}",
+     ("adapter", "use_rslora")),
+    (lambda c: not (c.adapter in ("loha", "lokr") and c.use_dora),
+     "use_dora: true asks for DoRA, but adapter is {c.adapter}; drop use_dora",
+     ("adapter", "use_dora")),
     (lambda c: not (c.optimizer.startswith("paged_") and c.device == "cpu"),
      "optimizer: {c.optimizer} pages optimizer state through CUDA; use adamw_torch or auto "
      "on CPU", ("optimizer", "device")),

@@ -1,4 +1,5 @@
-"""Write a rustdoc comment for one function with a trained adapter."""
+"""One function for `corpus generate`: found in a file, or given by hand; and the ``///``
+block of a completion. Generation itself is the inference engine's (`inference.py`)."""
 
 from __future__ import annotations
 
@@ -46,57 +47,19 @@ def _find_with_parser(data: bytes, name: str, path: Path) -> dict[str, Any]:
     raise BadInputError(f"{path}: no function named {name!r}")
 
 
-def generate_doc(
-    adapter: Path,
-    *,
-    signature: str | None = None,
-    source: str | None = None,
-    container: str | None = None,
-    record: dict[str, Any] | None = None,
-    model: str | None = None,
-    max_new_tokens: int = 256,
-    device: str = "auto",
-) -> str:
-    """The generated doc comment (``///`` lines), greedy-decoded."""
-    import torch
+def doc_block(completion: str) -> str:
+    """The ``///`` block of a completion: its ``///`` lines, or every line made one."""
+    text = completion.strip()
+    lines = [ln.rstrip() for ln in text.splitlines() if ln.strip().startswith("///")]
+    if lines:
+        return "\n".join(ln.strip() for ln in lines)
+    return "\n".join(f"/// {ln}".rstrip() for ln in text.splitlines())
 
+
+def function_record(
+    signature: str, *, container: str | None = None, module: str = "", source: str | None = None
+) -> dict[str, Any]:
+    """A record for a function given by hand (``corpus.prompt.record_for``)."""
     from corpus.prompt import record_for
-    from pipelines.train.config import load_config
-    from pipelines.train.data import to_messages
-    from pipelines.train.merge import adapter_base, load_adapter_model
-    from pipelines.train.model import compute_dtype, load_tokenizer, resolve_device
-    from pipelines.train.run import CONFIG_FILE
 
-    adapter = Path(adapter)
-    cfg_file = adapter / CONFIG_FILE
-    cfg = load_config(config=cfg_file) if cfg_file.exists() else load_config()
-    dev = resolve_device(device)
-    dtype = str(compute_dtype(dev)).removeprefix("torch.")
-    peft_model = load_adapter_model(adapter, model=model, dtype=dtype, device=dev)
-    tok_src = (
-        adapter
-        if (adapter / "tokenizer_config.json").exists()
-        else (model or adapter_base(adapter))
-    )
-    tok = load_tokenizer(str(tok_src))
-    if not (signature or source or record):
-        raise BadInputError("give --signature TEXT or --file F --fn NAME")
-    rec = record or record_for(signature or source or "", container=container, source=source)
-    msgs = to_messages(rec, cfg, with_answer=False)
-    prompt = tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
-    ids = tok(prompt, return_tensors="pt", add_special_tokens=False).to(dev)
-    with torch.no_grad():
-        out = peft_model.generate(
-            **ids,
-            max_new_tokens=max_new_tokens,
-            do_sample=False,
-            eos_token_id=tok.convert_tokens_to_ids("<|im_end|>"),
-            pad_token_id=tok.pad_token_id,
-        )
-    text = tok.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True)
-    lines = [ln.rstrip() for ln in text.strip().splitlines() if ln.strip().startswith("///")]
-    return (
-        "\n".join(lines)
-        if lines
-        else "\n".join(f"/// {ln}".rstrip() for ln in text.strip().splitlines())
-    )
+    return record_for(signature, container=container, module=module, source=source)

@@ -166,16 +166,28 @@ def keep_4bit_layers_trainable(model: Any) -> int:
 
 
 def lora_config(cfg: TrainConfig) -> Any:
-    """The peft LoraConfig for this recipe."""
+    """The peft config of this recipe's adapter: LoraConfig (lora, dora), LoHaConfig, LoKrConfig.
+
+    LoHa and LoKr scale by ``alpha / r`` like LoRA and have no input dropout (their
+    ``rank_dropout``/``module_dropout`` drop ranks or whole modules, a different regulariser,
+    left at peft's default 0).
+    """
+    targets = list(TARGETS[cfg.lora_targets])
+    if cfg.adapter in ("loha", "lokr"):
+        from peft import LoHaConfig, LoKrConfig
+
+        cls = LoHaConfig if cfg.adapter == "loha" else LoKrConfig
+        return cls(r=cfg.lora_r, alpha=cfg.lora_alpha, target_modules=targets,
+                   task_type="CAUSAL_LM")  # fmt: skip
     from peft import LoraConfig
 
     return LoraConfig(
         r=cfg.lora_r,
         lora_alpha=cfg.lora_alpha,
         lora_dropout=cfg.lora_dropout,
-        target_modules=list(TARGETS[cfg.lora_targets]),
+        target_modules=targets,
         use_rslora=cfg.use_rslora,
-        use_dora=cfg.use_dora,
+        use_dora=cfg.adapter == "dora",
         bias="none",
         task_type="CAUSAL_LM",
     )

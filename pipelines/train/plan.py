@@ -4,7 +4,8 @@ Terms (bytes):
 - weights: the 7 projections per layer in NF4 (0.5 B/param + 8-bit block scales per 64 weights
   + fp32 second-level scales per 256 blocks: double quantisation) or in the compute dtype;
   embeddings, lm_head (when untied), norms and q/k/v biases in the compute dtype.
-- adapters: r*(in+out) per targeted projection and layer (+ a magnitude vector with DoRA), fp32.
+- adapters: per targeted projection and layer, r*(in+out) for LoRA (+ a magnitude vector with
+  DoRA), twice that for LoHa, the Kronecker factors for LoKr (`module_adapter_params`), fp32.
 - gradients: one fp32 value per adapter parameter.
 - optimizer: AdamW keeps two fp32 moments per adapter parameter (paged or not).
 - activations: with gradient checkpointing, each layer's input (T*h) is kept and one layer is
@@ -38,6 +39,7 @@ class MemoryPlan:
     model: str
     bits: int
     lora_r: int
+    adapter: str
     batch_size: int
     seq_len: int
     compute_bytes: int
@@ -83,13 +85,41 @@ def weight_bytes(shape: ModelShape, bits: int, compute_bytes: int) -> int:
     return lin + (bias + norms + embed) * compute_bytes
 
 
-def adapter_params(shape: ModelShape, r: int, targets: str = "all", dora: bool = False) -> int:
-    """Trainable LoRA parameters."""
+def module_adapter_params(adapter: str, r: int, n_in: int, n_out: int) -> int:
+    """Trainable parameters peft gives one ``n_in -> n_out`` linear layer for ``adapter``.
+
+    lora: A (r, in) + B (out, r); dora: the same plus a magnitude per output; loha: two such
+    pairs (their products are multiplied elementwise); lokr: ``W1 kron W2`` with both dimensions
+    factorised as peft does (``factorization``), W1 full and W2 low-rank (r) unless r is at least
+    half its larger side.
+    """
+    if adapter in ("lora", "dora"):
+        return r * (n_in + n_out) + (n_out if adapter == "dora" else 0)
+    if adapter == "loha":
+        return 2 * r * (n_in + n_out)
+    if adapter == "lokr":
+        from peft.tuners.lokr.layer import factorization  # the very split peft will make
+
+        in_m, in_n = factorization(n_in, -1)
+        out_l, out_k = factorization(n_out, -1)
+        w2 = r * (out_k + in_n) if r < max(out_k, in_n) / 2 else out_k * in_n
+        return out_l * in_m + w2
+    raise ValueError(f"unknown adapter type {adapter!r}")
+
+
+def adapter_params(
+    shape: ModelShape, r: int, targets: str = "all", dora: bool = False, adapter: str = ""
+) -> int:
+    """Trainable adapter parameters of the whole model (``dora=True``: the old spelling)."""
+    kind = adapter or ("dora" if dora else "lora")
     lin = shape.linear_shapes()
-    per_layer = sum(
-        r * (lin[m][0] + lin[m][1]) + (lin[m][1] if dora else 0) for m in TARGETS[targets]
-    )
+    per_layer = sum(module_adapter_params(kind, r, *lin[m]) for m in TARGETS[targets])
     return per_layer * shape.num_hidden_layers
+
+
+#: Weight-sized (in x out) tensors LoHa/LoKr build in each forward and keep for backward:
+#: LoHa the two products and their Hadamard product; LoKr the Kronecker product.
+MATERIALISED_DELTAS = {"lora": 0, "dora": 0, "loha": 3, "lokr": 1}
 
 
 def activation_bytes(
@@ -100,9 +130,16 @@ def activation_bytes(
     gradient_checkpointing: bool,
     r: int,
     targets: str = "all",
+    adapter: str = "lora",
 ) -> int:
-    """Peak activation memory of one forward+backward over ``tokens`` tokens."""
+    """Peak activation memory of one forward+backward over ``tokens`` tokens.
+
+    LoHa and LoKr also materialise weight-sized delta tensors in every adapted layer (see
+    ``MATERIALISED_DELTAS``); DoRA's weight norm is one vector per module and is ignored.
+    """
     h, kv, i, cb = shape.hidden_size, shape.kv_dim, shape.intermediate_size, compute_bytes
+    lin = shape.linear_shapes()
+    deltas = MATERIALISED_DELTAS[adapter] * sum(lin[m][0] * lin[m][1] for m in TARGETS[targets])
     lora_in = sum(shape.linear_shapes()[m][0] for m in TARGETS[targets])
     # Saved per token by one decoder layer: norms, q/k/v + RoPE copies, attention out, MLP
     # gate/up/act/product (coefficients fitted on a profiled Qwen2 layer), plus LoRA's dropout
@@ -115,8 +152,9 @@ def activation_bytes(
     logits = shape.vocab_size * (cb + 8 + (4 if cb < 4 else 0))
     if gradient_checkpointing:
         kept = shape.num_hidden_layers * h * cb
-        return tokens * (kept + max(logits, layer + 2 * h * cb))
-    return tokens * (shape.num_hidden_layers * layer + logits)
+        return tokens * (kept + max(logits, layer + 2 * h * cb)) + deltas * cb
+    every_layer = shape.num_hidden_layers * deltas * cb
+    return tokens * (shape.num_hidden_layers * layer + logits) + every_layer
 
 
 def plan_memory(
@@ -130,15 +168,16 @@ def plan_memory(
     gpu: bool = True,
     gradient_checkpointing: bool = True,
     targets: str = "all",
-    dora: bool = False,
+    adapter: str = "lora",
 ) -> MemoryPlan:
     """The memory plan of a run (GPU: bf16 compute + fixed overhead; CPU: fp32 compute)."""
     cb = 2 if gpu else 4
-    n = adapter_params(shape, lora_r, targets, dora)
+    n = adapter_params(shape, lora_r, targets, adapter=adapter)
     return MemoryPlan(
         model=model,
         bits=bits,
         lora_r=lora_r,
+        adapter=adapter,
         batch_size=batch_size,
         seq_len=seq_len,
         compute_bytes=cb,
@@ -154,6 +193,7 @@ def plan_memory(
             gradient_checkpointing=gradient_checkpointing,
             r=lora_r,
             targets=targets,
+            adapter=adapter,
         ),
         overhead=GPU_OVERHEAD_BYTES if gpu else 0,
         trainable_params=n,
@@ -175,14 +215,16 @@ def advice(plan: MemoryPlan, shape: ModelShape, vram_gib: float) -> list[str]:
             "seq_len": plan.seq_len,
             "gpu": plan.overhead > 0,
             "gradient_checkpointing": plan.gradient_checkpointing,
+            "adapter": plan.adapter,
         }
         base.update(kw)
         return plan_memory(shape, **base)  # type: ignore[arg-type]
 
+    low = 4 if plan.adapter in ("lora", "dora") else 16  # LoHa/LoKr cannot train on NF4
     tips: list[str] = []
     if not plan.gradient_checkpointing and fits(gradient_checkpointing=True).total <= budget:
         tips.append("turn on gradient checkpointing (--set gradient_checkpointing=true)")
-    if plan.bits == 16 and fits(bits=4).total <= budget:
+    if plan.bits == 16 and low == 4 and fits(bits=4).total <= budget:
         tips.append("load the base in 4-bit NF4 (--bits 4)")
     if plan.batch_size > 1 and fits(batch_size=1).total <= budget:
         tips.append(
@@ -199,10 +241,10 @@ def advice(plan: MemoryPlan, shape: ModelShape, vram_gib: float) -> list[str]:
         r //= 2
     if r < plan.lora_r and fits(lora_r=r).total <= budget:
         tips.append(f"lower --rank to {r}")
-    floor = fits(bits=4, batch_size=1, seq_len=256, lora_r=4, gradient_checkpointing=True).total
+    floor = fits(bits=low, batch_size=1, seq_len=256, lora_r=4, gradient_checkpointing=True).total
     if floor > budget:
         tips.append(
-            f"even 4-bit, r=4, seq 256 needs {floor / GIB:.1f} GiB: pick a smaller tier or a "
+            f"even {low}-bit, r=4, seq 256 needs {floor / GIB:.1f} GiB: pick a smaller tier or a "
             "bigger GPU"
         )
     elif not tips:
@@ -211,9 +253,9 @@ def advice(plan: MemoryPlan, shape: ModelShape, vram_gib: float) -> list[str]:
                 if (
                     r2 <= plan.lora_r
                     and s2 <= plan.seq_len
-                    and fits(bits=4, batch_size=1, lora_r=r2, seq_len=s2).total <= budget
+                    and fits(bits=low, batch_size=1, lora_r=r2, seq_len=s2).total <= budget
                 ):
-                    return [f"use --bits 4 --batch-size 1 --rank {r2} --max-length {s2}"]
+                    return [f"use --bits {low} --batch-size 1 --rank {r2} --max-length {s2}"]
         tips.append("combine 4-bit, batch 1, a lower --rank and a shorter --max-length")
     return tips
 
@@ -227,6 +269,7 @@ class PlanRequest:
     batch_size: int = 1
     seq_len: int = 2048
     targets: str = "all"
+    adapter: str = "lora"
     gpu: bool = True
     gradient_checkpointing: bool = True
     vram_gib: float | None = None
@@ -258,7 +301,8 @@ def plan_models(models: list[str], req: PlanRequest) -> list[PlannedModel]:
     from pipelines.train.config import collect_errors
 
     values = {"bits": req.bits, "lora_r": req.lora_r, "batch_size": req.batch_size,
-              "max_length": req.seq_len, "lora_targets": req.targets}  # fmt: skip
+              "max_length": req.seq_len, "lora_targets": req.targets,
+              "adapter": req.adapter, "device": "cuda" if req.gpu else "cpu"}  # fmt: skip
     _, errors = collect_errors(values)
     if errors:
         raise BadInputError("; ".join(errors))
@@ -275,6 +319,7 @@ def plan_models(models: list[str], req: PlanRequest) -> list[PlannedModel]:
             gpu=req.gpu,
             gradient_checkpointing=req.gradient_checkpointing,
             targets=req.targets,
+            adapter=req.adapter,
         )
         tips = advice(p, shape, req.vram_gib) if req.vram_gib is not None else []
         out.append(PlannedModel(p, tips, req.vram_gib))

@@ -52,7 +52,7 @@ def write_report(out: Path, cfg: Any, res: Any) -> None:
         f"# Training run: {cfg.model}",
         "",
         f"- device: {res.device}; bits: {cfg.bits}; LoRA r={cfg.lora_r} alpha={cfg.lora_alpha} "
-        f"on {cfg.lora_targets} (rsLoRA {cfg.use_rslora}, DoRA {cfg.use_dora})",
+        f"on {cfg.lora_targets} ({cfg.adapter}, rsLoRA {cfg.use_rslora})",
         f"- steps: {res.steps}; time: {res.seconds:.1f} s; peak memory: "
         f"{res.peak_memory_bytes / 2**20:.0f} MiB",
         f"- trainable parameters: {res.trainable_params:,} of {res.total_params:,}",

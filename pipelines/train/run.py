@@ -23,6 +23,7 @@ CHECKPOINT_DIR = "checkpoints"
 METRICS_FILE = "metrics.jsonl"
 CONFIG_FILE = "train_config.yaml"
 SUMMARY_FILE = "summary.json"
+RANKS_FILE = "ranks.jsonl"  # data-parallel runs: world size, shards, weights digests per step
 
 
 @dataclass
@@ -40,6 +41,8 @@ class RunResult:
     peak_memory_bytes: int
     device: str
     data: dict[str, Any] = field(default_factory=dict)
+    world_size: int = 1
+    effective_batch: int = 0  # batch_size * grad_accum * world_size
 
 
 def _peak_memory(device: str) -> int:
@@ -159,6 +162,10 @@ def make_trainer(cfg: TrainConfig, *, progress: bool = False, extra_callbacks: l
     callbacks: list = [JsonlMetrics(Path(cfg.output_dir) / METRICS_FILE), RichProgress(progress)]
     if args.eval_strategy != "no" and cfg.early_stopping_patience:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
+    if args.world_size > 1:
+        from pipelines.train.callbacks import RankSync
+
+        callbacks.append(RankSync(Path(cfg.output_dir) / RANKS_FILE))
     callbacks.extend(extra_callbacks or [])
     from transformers.trainer_callback import PrinterCallback
 
@@ -196,6 +203,13 @@ def check_inputs(cfg: TrainConfig, *, resume: bool = False) -> Path | None:
     return None
 
 
+def is_main_process() -> bool:
+    """True in a single-process run, and on rank 0 of a torchrun / accelerate launch."""
+    import os
+
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = False) -> RunResult:
     """Train, save the adapter, write metrics, summary and report; optionally push to the Hub.
 
@@ -214,15 +228,19 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = False) -> 
     t0 = time.monotonic()
     trainer, tokenizer, stats, device = make_trainer(cfg, progress=progress)
     out.mkdir(parents=True, exist_ok=True)
-    save_config(cfg, out / CONFIG_FILE)
-    if not resume:
-        (out / METRICS_FILE).unlink(missing_ok=True)
+    if is_main_process():  # one writer; the other ranks only train
+        save_config(cfg, out / CONFIG_FILE)
+        if not resume:
+            (out / METRICS_FILE).unlink(missing_ok=True)
+            (out / RANKS_FILE).unlink(missing_ok=True)
     result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     eval_loss = None
     if trainer.eval_dataset is not None:
         eval_loss = float(trainer.evaluate()["eval_loss"])
     seconds = time.monotonic() - t0
-    _save_adapter_atomic(trainer.model, tokenizer, cfg, out / ADAPTER_DIR)
+    main = trainer.is_world_process_zero()
+    if main:
+        _save_adapter_atomic(trainer.model, tokenizer, cfg, out / ADAPTER_DIR)
     trainable, total = count_params(trainer.model)
     res = RunResult(
         output_dir=str(out),
@@ -236,7 +254,11 @@ def train(cfg: TrainConfig, *, resume: bool = False, progress: bool = False) -> 
         peak_memory_bytes=_peak_memory(device),
         device=device,
         data=asdict(stats),
+        world_size=trainer.args.world_size,
+        effective_batch=cfg.batch_size * cfg.grad_accum * trainer.args.world_size,
     )
+    if not main:
+        return res
     from corpus.store import write_json
 
     write_json(out / SUMMARY_FILE, asdict(res))
