@@ -300,3 +300,91 @@ def test_build_is_refused_while_another_run_writes_the_folder(tmp_path: Path) ->
         build(BuildConfig(out=out, cache_dir=tmp_path / "cache", sources_file=sources))
     assert err.value.exit_code == ExitCode.LOCKED
     assert "corpus build" in str(err.value) and sorted(p.name for p in out.iterdir()) == [OUT_LOCK]
+
+
+def test_a_truncated_shard_whose_marker_survived_is_extracted_again(
+    fx: Fixture, tmp_path: Path
+) -> None:
+    # Regression: the marker vouched for a shard without checking it, so a truncated shard
+    # was reused (exit 0, PASS) until a later filter change read it and failed with no hint.
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    code, _ = _build(fx, out, cache)
+    first = _outputs(out)
+    shard = shard_paths(out, fx.sources[0]).parquet
+    shard.write_bytes(shard.read_bytes()[:100])
+    code2, output = _build(fx, out, cache)
+    assert code2 == code, output
+    assert f"{fx.sources[0].repo}: extracted again" in output
+    assert "has 100 bytes, the marker recorded" in " ".join(output.split())
+    report = read_json(out / BUILD_REPORT_FILE)["stages"]["clone_extract"]
+    assert report["units_ran"] == [fx.sources[0].repo]
+    assert _outputs(out) == first
+
+
+def test_a_garbage_staged_report_is_staged_again_not_reported_as_passing(
+    fx: Fixture, tmp_path: Path
+) -> None:
+    # Regression: garbage in out/dataset/falsification.json was reported as "staged PASS"
+    # and only `publish` noticed.
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    code, _ = _build(fx, out, cache)
+    staged = out / "dataset" / "falsification.json"
+    good = staged.read_bytes()
+    staged.write_text("garbage{")
+    code2, output = _build(fx, out, cache)
+    assert code2 == code
+    assert "staged again: falsification.json has 8 bytes" in " ".join(output.split()), output
+    assert staged.read_bytes() == good
+
+
+def _session_processes(sid: int) -> list[int]:
+    """Pids of the live processes in session ``sid`` (Linux /proc)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def test_killing_a_pooled_build_leaves_no_worker_and_the_rerun_is_identical(
+    tmp_path: Path,
+) -> None:
+    # Regression: after `kill -9` of a build its pool workers lived on (PPID 1), writing
+    # shards and markers without the lock, beside the next run.
+    fx = make_fixture(tmp_path / "fx", big_files=250)
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    cmd = [
+        sys.executable, "-c", "from corpus.cli import main; main()", "build",
+        "--sources", str(fx.sources_file), "--out", str(out), "--cache-dir", str(cache), "-j", "2",
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=fx.env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    markers = [shard_paths(out, s).marker for s in fx.sources]
+    deadline = time.monotonic() + 120
+    while not any(m.exists() for m in markers) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done_at_kill = [m.exists() for m in markers]
+    assert any(done_at_kill) and not all(done_at_kill), "the kill must land mid-extraction"
+    deadline = time.monotonic() + 10
+    while _session_processes(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _session_processes(proc.pid) == [], "a worker of the killed build is still alive"
+    time.sleep(1)
+    assert [m.exists() for m in markers] == done_at_kill, "a marker was written after the kill"
+
+    resumed = subprocess.run(cmd, env=fx.env(), capture_output=True, text=True, timeout=300)
+    assert resumed.returncode in (0, 3), resumed.stderr
+    fresh = tmp_path / "fresh"
+    again = subprocess.run(
+        [*cmd[:5], str(fx.sources_file), "--out", str(fresh), "--cache-dir",
+         str(tmp_path / "cache2"), "-j", "2"],
+        env=fx.env(), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert again.returncode == resumed.returncode, again.stderr
+    assert _outputs(out) == _outputs(fresh)

@@ -98,6 +98,12 @@ def test_detail_doc_views(snap_compare: Any, app: CorpusApp, view: str) -> None:
     assert snap_compare(app, terminal_size=(100, 44), run_before=run)
 
 
+def test_detail_shows_control_characters_as_symbols(snap_compare: Any, app: CorpusApp) -> None:
+    # Record 7's doc holds ESC[31m, ESC[0m and BEL: drawn as ␛ and ␇, never sent raw.
+    run = after("F", "slash", *"fn func_7(", "enter", "enter")
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run)
+
+
 # -- charts at the sizes users meet them --------------------------------------------------------
 
 
