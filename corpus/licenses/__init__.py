@@ -17,6 +17,7 @@ from typing import Any
 from corpus.licenses.detect import detect_repository, record_license
 
 __all__ = [
+    "detect_cached",
     "detect_checkout",
     "detect_commit",
     "detect_repository",
@@ -53,3 +54,17 @@ def detect_commit(clone: Path, commit: str, declared: str) -> dict[str, Any]:
 
     with GitTree(Path(clone), commit) as tree:
         return detect_repository(tree, declared)
+
+
+def detect_cached(clone: Path, commit: str, declared: str) -> dict[str, Any] | str:
+    """The summary of ``commit`` in the cached clone ``clone``, or why there is none
+    (``not cloned``, ``pin not in the clone``): for `corpus sources`, which never fetches."""
+    from corpus.licenses.tree import TreeError
+
+    clone = Path(clone)
+    if not (clone / ".git").exists() and not (clone / "HEAD").is_file():
+        return "not cloned"
+    try:
+        return detect_commit(clone, commit, declared)
+    except TreeError:
+        return "pin not in the clone (run corpus clone)"

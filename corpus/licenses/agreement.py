@@ -55,7 +55,8 @@ def agreement(declared: str, text_ids: Iterable[str]) -> Agreement:
     except spdx.ExpressionProblem as exc:
         return Agreement("invalid", declared, found, note=str(exc))
     alternatives = spdx.clauses(expr)
-    named = set().union(*alternatives)
+    # what the declaration names, read literally (its DNF may absorb a redundant alternative)
+    named = {spdx.family(k) for k in spdx.license_ids(declared)}
     missing = tuple(sorted(named - set(found)))
     extra = tuple(sorted(set(found) - named))
     canonical = str(expr)

@@ -24,10 +24,11 @@ from corpus.errors import CorpusError
 if TYPE_CHECKING:
     from license_expression import LicenseExpression, Licensing
 
-#: Longest expression accepted, and most licence ids in one (its DNF is compared clause by
-#: clause, and ANDs of ORs grow exponentially): a hostile Cargo.toml cannot stall a build.
+#: Longest expression accepted, and most licence ids in one, counting repeats (its DNF is
+#: compared clause by clause, and ANDs of ORs grow exponentially): a hostile Cargo.toml
+#: cannot stall a build.
 MAX_EXPRESSION_CHARS = 512
-MAX_EXPRESSION_IDS = 12
+MAX_EXPRESSION_IDS = 16
 
 _SLASH = re.compile(r"\s*/\s*")
 _OPERATOR = re.compile(r"(?<![\w.+-])(and|or|with)(?![\w.+-])", re.IGNORECASE)
@@ -53,8 +54,11 @@ def normalise(raw: str) -> str:
     return _OPERATOR.sub(lambda m: m.group(1).upper(), text)
 
 
-def parse(raw: str) -> LicenseExpression:
-    """The parsed expression of ``raw`` (normalised first); ExpressionProblem if unusable."""
+def parse(raw: str, *, known_only: bool = True) -> LicenseExpression:
+    """The parsed expression of ``raw`` (normalised first); ExpressionProblem if unusable.
+
+    ``known_only``: every id must be on the SPDX list (or a ``LicenseRef-``/``DocumentRef-``).
+    """
     from license_expression import ExpressionError
 
     if not isinstance(raw, str) or not raw.strip():
@@ -68,11 +72,11 @@ def parse(raw: str) -> LicenseExpression:
         raise ExpressionProblem(f"{raw!r} is not an SPDX expression ({exc})") from exc
     if expr is None:
         raise ExpressionProblem("empty licence expression")
-    keys = lic.license_keys(expr, unique=True)
-    if len(keys) > MAX_EXPRESSION_IDS:
+    if len(lic.license_symbols(expr, unique=False)) > MAX_EXPRESSION_IDS:
         raise ExpressionProblem(f"{raw!r} names more than {MAX_EXPRESSION_IDS} licences")
+    keys = lic.license_keys(expr, unique=True)
     unknown = [k for k in keys if k not in lic.known_symbols and not k.startswith(_REF_PREFIXES)]
-    if unknown:
+    if unknown and known_only:
         raise ExpressionProblem(f"{raw!r} names ids not on the SPDX list: {', '.join(unknown)}")
     return expr
 
@@ -116,13 +120,13 @@ def clauses(expr: LicenseExpression) -> list[frozenset[str]]:
     return out
 
 
-def license_ids(raw: str) -> list[str]:
+def license_ids(raw: str, *, known_only: bool = True) -> list[str]:
     """The licence ids of an expression, exceptions left out (``A WITH E OR B`` -> [A, B]),
     in order of appearance; canonical ids (``GPL-2.0+`` -> ``GPL-2.0-or-later``)."""
     from license_expression import LicenseWithExceptionSymbol
 
     ids: list[str] = []
-    for s in _symbols(parse(raw)):
+    for s in _symbols(parse(raw, known_only=known_only)):
         key = (s.license_symbol if isinstance(s, LicenseWithExceptionSymbol) else s).key
         if key not in ids:
             ids.append(key)
