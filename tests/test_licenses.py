@@ -198,6 +198,30 @@ def test_broken_manifests_are_problems(tmp_path: Path) -> None:
     assert got["ok"] and len(got["problems"]) == 3, got["problems"]
 
 
+_BYTES = st.one_of(
+    st.binary(max_size=300),
+    st.text(max_size=300).map(str.encode),
+    st.sampled_from([MIT[:400], "[package]\nlicense = 7\n", '[package]\nlicense = "MIT OR"\n']).map(
+        str.encode
+    ),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(licence=_BYTES, manifest=_BYTES, member=_BYTES)
+def test_any_file_contents_give_a_summary_never_an_exception(
+    tmp_path_factory: pytest.TempPathFactory, licence: bytes, manifest: bytes, member: bytes
+) -> None:
+    root = tmp_path_factory.mktemp("fuzz")
+    write_files(root, {"LICENSE": licence, "Cargo.toml": manifest, "m/Cargo.toml": member,
+                       "m/COPYING": licence})  # fmt: skip
+    got = detect_checkout(root, "MIT")
+    assert isinstance(got["ok"], bool) and got["status"] in {
+        "agree", "incomplete", "disagree", "no-texts", "invalid"
+    }  # fmt: skip
+    assert got["ok"] == (not got["reasons"])
+
+
 # --------------------------------------------------------------------------- workspaces
 
 

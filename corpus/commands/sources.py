@@ -102,15 +102,18 @@ def _sources_table(path: Path, srcs: list[Source], found: dict[str, dict | str])
 
     # The URL column only when some URL is not the plain GitHub one (keeps 80 columns).
     show_url = any(s.url != f"https://github.com/{s.repo}.git" for s in srcs)
-    cols = ["repo", "commit", "branch", "declared", "detected", "verdict"]
+    # Detected and verdict only when something is cloned (nothing cloned keeps 80 columns).
+    show_found = any(isinstance(d, dict) for d in found.values())
+    cols = ["repo", "commit", "branch", "declared"] + (["detected", "verdict"] * show_found)
     table = Table(title=f"Sources ({path})", title_justify="left")
     for col in cols + (["url"] if show_url else []):
         table.add_column(col, overflow="fold")
     for s in srcs:
         det = found[s.repo]
         detected = (det.get("detected") or "none") if isinstance(det, dict) else "-"
-        row = [s.repo, s.commit[:12], s.branch, s.license, _escape(detected), _verdict(det)]
-        table.add_row(*row, *([s.url] if show_url else []))
+        extra = [_escape(detected), _verdict(det)] if show_found else []
+        table.add_row(s.repo, s.commit[:12], s.branch, s.license, *extra,
+                      *([s.url] if show_url else []))  # fmt: skip
     return table
 
 

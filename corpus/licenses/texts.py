@@ -36,7 +36,7 @@ class FileDetection:
     lists ids the detector saw below its coverage threshold when it accepted nothing (an
     Apache appendix alone, a modified text): evidence for a person, never counted as a text.
     ``error`` is ``missing``, ``refused`` (a symlink out of the repository, not a regular
-    file), ``too-large`` or ``binary``.
+    file), ``too-large``, ``binary`` or ``undetectable`` (the detector failed on it).
     """
 
     path: str
@@ -77,7 +77,10 @@ class Detector:
         if b"\0" in data:
             return FileDetection(path, digest, len(data), error="binary")
         if digest not in self._seen:
-            self._seen[digest] = _classify(data.decode("utf-8", "replace"))
+            try:
+                self._seen[digest] = _classify(data.decode("utf-8", "replace"))
+            except Exception:  # a hostile text must never stop a build: it is a finding
+                return FileDetection(path, digest, len(data), error="undetectable")
         regions, covered, partial = self._seen[digest]
         return FileDetection(path, digest, len(data), regions, covered, partial)
 

@@ -331,7 +331,8 @@ def _summary(facts: CardFacts) -> str:
         f"tree-sitter from {len(used)} open-source Rust repositories, each read at a pinned "
         f"commit. {_n(facts.total_rows)} function items ({split_rows}); "
         f"{_n(facts.with_doc)} of them have a doc comment. Every row carries its provenance "
-        "(repository, commit, path, byte span, permalink) and its repository's licence.\n\n"
+        "(repository, commit, path, byte span, permalink) and its licence, detected from the "
+        "repository at its pin.\n\n"
         "Uses: fine-tuning and evaluating models that write or summarise API documentation "
         "(signature -> doc), code search, and studying Rust documentation conventions."
     )
