@@ -48,10 +48,7 @@ def signature_parses(sig: str) -> bool:
 
 @check(
     "syntax.signatures_parse",
-    # 5 -> 4 when provenance.license_detected came in (2 points, with 1 from license_pinned):
-    # every signature is also re-derived from its blob by provenance.source_matches_blob and
-    # provenance.doc_reextracts, so this was the heaviest single normal-severity check.
-    points=4,
+    points=5,
     hypothesis="Every signature parses as a Rust fn with tree-sitter (with a body, or as a "
     "trait / impl / extern member) with no ERROR or MISSING node.",
 )
