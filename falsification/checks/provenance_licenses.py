@@ -95,9 +95,6 @@ def _detected(ctx: SuiteContext, repo: str) -> str:
 def expected_license(ctx: SuiteContext, record: dict[str, Any]) -> str | None:
     """The licence a record must carry: its package's (``record_license`` of the detection in
     stats.json, which license_detected verifies), else its repository's pin."""
-    from corpus.licenses import record_license
-
-    summary = (ctx.stats.get("licenses") or {}).get(record["repo"])
-    if isinstance(summary, dict) and "declared" in summary:
-        return record_license(summary, record["path"])
+    if isinstance((ctx.stats.get("licenses") or {}).get(record["repo"]), dict):
+        return ctx.license_for_path(record["repo"], record["path"])
     return (ctx.lock or {}).get(record["repo"], {}).get("license")
