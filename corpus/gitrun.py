@@ -65,6 +65,8 @@ def environment() -> dict[str, str]:
         GIT_ALLOW_PROTOCOL=os.environ.get("GIT_ALLOW_PROTOCOL") or ALLOWED_PROTOCOLS,
         GIT_CONFIG_NOSYSTEM="1",
         GIT_OPTIONAL_LOCKS="0",
+        # A reader never fetches a missing object behind our back (partial clones).
+        GIT_NO_LAZY_FETCH="1",
         GIT_PAGER="cat",
         PAGER="cat",
         GIT_EDITOR=":",
@@ -137,6 +139,17 @@ class Git:
             raise GitError(args, proc.returncode, proc.stderr.decode("utf-8", "replace"))
         return proc.stdout
 
+    def popen(self, *args: str) -> subprocess.Popen[bytes]:
+        """A long-lived ``git ARGS`` with piped stdin and stdout (``cat-file --batch``)."""
+        return subprocess.Popen(
+            ["git", *self._overrides, *args],
+            cwd=self.cwd,
+            env=self._env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+
     def run(self, *args: str, timeout: float | None = None) -> str:
         """stdout of ``git ARGS`` as text, trailing newline stripped."""
         return self.run_bytes(*args, timeout=timeout).decode("utf-8", "replace").rstrip("\n")
@@ -148,6 +161,24 @@ class Git:
         except GitError:
             return False
         return True
+
+
+class LongSession:
+    """``session()`` for an object that outlives one ``with`` block: ``close()`` ends it."""
+
+    def __init__(self, safe_dirs: Sequence[Path] = ()) -> None:
+        self._hooks = tempfile.TemporaryDirectory(prefix="corpus-nohooks-")
+        self._safe = list(safe_dirs)
+        self._env = environment()
+
+    def git(self, cwd: Path) -> Git:
+        """A hardened runner in ``cwd``."""
+        overrides = config_overrides(Path(self._hooks.name), [*self._safe, Path(cwd)])
+        return Git(Path(cwd), overrides, self._env)
+
+    def close(self) -> None:
+        """Remove the session's empty hooks directory."""
+        self._hooks.cleanup()
 
 
 @contextmanager

@@ -12,7 +12,8 @@ Three layouts:
 - an **extract folder** (`corpus extract`): ``records.parquet`` and ``stats.json``;
 - an **output folder** (``--out`` of `corpus build` and `corpus rebuild`, the same layout)::
 
-      shards/<owner>+<name>/<commit>-<extractor>.{parquet,stats.json,done}   one per repository
+      shards/<owner>+<name>/<commit>-<extractor>.{parquet,stats.json,licenses.json,done}
+                                                                  one per repository
       builds/<key>/{dataset/, rejects.parquet, .done}                          one per candidate
       dataset/            the staged build (the last good one, for a rebuild)
       run/sources.toml    the pins the last run built
@@ -207,14 +208,19 @@ class ShardPaths:
         return self.dir / f"{self.stem}.stats.json"
 
     @property
+    def licenses(self) -> Path:
+        """The repository's licences detected at the pin (``corpus.licenses``)."""
+        return self.dir / f"{self.stem}.licenses.json"
+
+    @property
     def marker(self) -> Path:
-        """Written last: the unit's inputs and the checksums of the two files above."""
+        """Written last: the unit's inputs and the checksums of the three files above."""
         return self.dir / f"{self.stem}.done"
 
     @property
-    def outputs(self) -> tuple[Path, Path]:
+    def outputs(self) -> tuple[Path, Path, Path]:
         """The files the marker vouches for."""
-        return (self.parquet, self.stats)
+        return (self.parquet, self.stats, self.licenses)
 
 
 @dataclass(frozen=True)

@@ -167,6 +167,16 @@ class SuiteContext:
             return self.lock[repo].get("license")
         return self.stats.get("repos", {}).get(repo, {}).get("license")
 
+    def license_for_path(self, repo: str, path: str) -> str | None:
+        """The licence a record of ``path`` carries: its package's, from the detection in
+        stats.json (a workspace member may differ from its repo), else the repo's pin."""
+        from corpus.licenses import record_license
+
+        summary = (self.stats.get("licenses") or {}).get(repo)
+        if isinstance(summary, dict) and "declared" in summary:
+            return record_license(summary, path)
+        return self.license_for(repo)
+
     def extract_file(self, key: tuple[str, str, str]) -> list[dict[str, Any]]:
         """Run the project's extractor on the blob ``key`` = (repo, commit, path)."""
         from corpus.extract import context_for
@@ -178,7 +188,7 @@ class SuiteContext:
             path,
             repo=repo,
             commit=commit,
-            license=self.license_for(repo) or "NOASSERTION",
+            license=self.license_for_path(repo, path) or "NOASSERTION",
         )
         return list(self.extractor(self.blobs[key], path, ctx).records)
 

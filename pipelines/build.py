@@ -6,7 +6,8 @@ history fields. Every stage's output is keyed by its inputs and vouched for by a
 marker, so a rerun skips what is done, a killed run resumes, and a damaged file is redone:
 
 - extraction, one unit per repository (clone + extract, run by the chosen executor):
-  ``shards/<owner>+<name>/<commit>-<extractor_version>.{parquet,stats.json,done}``;
+  ``shards/<owner>+<name>/<commit>-<extractor_version>.{parquet,stats.json,licenses.json,done}``
+  (the licences are detected from the checkout at the pin, ``corpus.licenses``);
 - filter/dedup/split: ``builds/<key>/`` (``key`` hashes the shard inputs, the filter config,
   the sources and the code that filters and falsifies), holding the candidate ``dataset/``,
   ``rejects.parquet`` and ``.done``; falsification writes its report into the candidate;
@@ -142,6 +143,7 @@ def shard_paths(out: Path, source: Source, commit: str | None = None) -> ShardPa
 def unit_inputs(source: Source) -> dict[str, str]:
     """What a shard is made from: change any of it and the repository is extracted again."""
     from corpus.extract.parser import GRAMMAR_VERSION
+    from corpus.licenses import detector_fingerprint
 
     return {
         "repo": source.repo,
@@ -150,6 +152,8 @@ def unit_inputs(source: Source) -> dict[str, str]:
         "license": source.license,
         "extractor_version": EXTRACTOR_VERSION,
         "grammar_version": GRAMMAR_VERSION,
+        # the licence detector's libraries and rules: a new one detects every licence again
+        "license_detector": detector_fingerprint(),
     }
 
 
@@ -169,6 +173,7 @@ def clone_and_extract(job: RepoJob) -> dict[str, Any]:
 
     from corpus.clone import checkout_lock, clone_source
     from corpus.extract import extract_tree
+    from corpus.licenses import detect_checkout, record_license
 
     # Hold the checkout from clone to the last file read: another run sharing the cache (a
     # rebuild with moved pins) must not check out another commit under our reads.
@@ -187,9 +192,13 @@ def clone_and_extract(job: RepoJob) -> dict[str, Any]:
             license=job.source.license,
             workers=1,
         )
+        licenses = detect_checkout(root, job.source.license)
+        for r in records:  # a workspace member's own licence, where it differs
+            r["license"] = record_license(licenses, r["path"])
         shard = ShardPaths(Path(job.shard_dir), job.stem)
         write_parquet(shard.parquet, records)
         write_json(shard.stats, stats)
+        write_json(shard.licenses, licenses)
     return stats
 
 
@@ -263,10 +272,12 @@ def _aggregate_stats(
     from corpus.tokens import token_stats
 
     repos: dict[str, Any] = {}
+    licenses: dict[str, Any] = {}
     drops: dict[str, int] = {}
     for s in sources:
         st = read_json(shard_paths(layout.root, s).stats)
         repos[s.repo] = st
+        licenses[s.repo] = read_json(shard_paths(layout.root, s).licenses)
         for k, v in st.get("drops", {}).items():
             drops[k] = drops.get(k, 0) + v
     totals = {
@@ -279,6 +290,7 @@ def _aggregate_stats(
         "extractor_version": EXTRACTOR_VERSION,
         "grammar_version": GRAMMAR_VERSION,
         "repos": dict(sorted(repos.items())),
+        "licenses": dict(sorted(licenses.items())),
         "drops": dict(sorted(drops.items())),
         "filters": filt.counts,
         "filter_config": fconf.to_json(),

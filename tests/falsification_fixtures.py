@@ -77,11 +77,12 @@ class CleanCorpus:
 def make_clean_corpus(root: Path) -> CleanCorpus:
     """Build the clean five-repo corpus under ``root`` (sources/ and dataset/)."""
     from corpus.extract import extract_tree
+    from corpus.licenses import detect_checkout
     from corpus.sources import Source
 
     sources_dir = root / "sources"
     rng = random.Random(7)
-    sources, records, repo_stats = [], [], {}
+    sources, records, repo_stats, licenses = [], [], {}, {}
     for repo in REPOS:
         files = {
             path: "//! Generated module.\n\n" + _fn(i, repo, rng)
@@ -94,13 +95,18 @@ def make_clean_corpus(root: Path) -> CleanCorpus:
         )
         records.extend(recs)
         repo_stats[full] = st
+        licenses[full] = detect_checkout(sources_dir / OWNER / repo, "MIT")  # as the build does
         sources.append(Source(full, f"https://github.com/{full}.git", commit, "MIT", "master"))
-    dataset = write_dataset(root / "dataset", records, sources, repo_stats)
+    dataset = write_dataset(root / "dataset", records, sources, repo_stats, licenses)
     return CleanCorpus(dataset, sources_dir)
 
 
 def write_dataset(
-    dest: Path, records: list[dict[str, Any]], sources: list, repo_stats: dict[str, Any]
+    dest: Path,
+    records: list[dict[str, Any]],
+    sources: list,
+    repo_stats: dict[str, Any],
+    licenses: dict[str, Any] | None = None,
 ) -> Path:
     """Filter, dedup and split ``records`` with corpus.filters and write a dataset dir."""
     import polars as pl
@@ -127,6 +133,7 @@ def write_dataset(
             "extractor_version": EXTRACTOR_VERSION,
             "grammar_version": GRAMMAR_VERSION,
             "repos": repo_stats,
+            "licenses": licenses or {},
             "filters": filt.counts,
             "filter_config": conf.to_json(),
             "splits": filt.splits,

@@ -62,7 +62,41 @@ def commit_files(root: Path, files: dict[str, str | bytes], message: str = "chan
     return git(root, "rev-parse", "HEAD")
 
 
-MIT_LICENSE = "MIT License\n\nCopyright (c) 2026 Test Author\n\nPermission is hereby granted...\n"
+#: The full MIT text: the build detects every source's licence from its files (licenseclassifier
+#: names only complete, unmodified texts), so fixture repos ship a real one.
+MIT_LICENSE = """MIT License
+
+Copyright (c) 2026 Test Author
+
+Permission is hereby granted, free of charge, to any person obtaining a copy
+of this software and associated documentation files (the "Software"), to deal
+in the Software without restriction, including without limitation the rights
+to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+copies of the Software, and to permit persons to whom the Software is
+furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE.
+"""
+
+LICENSE_TEXTS = Path(__file__).parent / "data" / "licenses"
+
+
+def license_text(name: str) -> str:
+    """A real licence text shipped with the tests: ``Apache-2.0``, ``GPL-3.0`` (the FSF's
+    full text), ``Unlicense``, ``MIT-modified`` (MIT plus a no-commercial-use clause), ``MIT``."""
+    if name == "MIT":
+        return MIT_LICENSE
+    return (LICENSE_TEXTS / f"{name}.txt").read_text(encoding="utf-8")
+
 
 SAMPLE_LIB = """//! A tiny crate used by the tests.
 

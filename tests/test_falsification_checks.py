@@ -165,6 +165,89 @@ def _move_pin(ds: Path) -> set[str]:
     return set(recs.filter(recs["repo"] == srcs[0].repo)["id"].to_list())
 
 
+def _first_repo(ds: Path) -> tuple[str, Path]:
+    """The first fixture repo: (owner/name, its clone beside the dataset)."""
+    clone = sorted((ds.parent / "sources" / "fixture").iterdir())[0]
+    return f"fixture/{clone.name}", clone
+
+
+def _ids_of(ds: Path, repo: str) -> set[str]:
+    from corpus.store import read_records
+
+    recs = read_records(ds)
+    return set(recs.filter(recs["repo"] == repo)["id"].to_list())
+
+
+def _repin(ds: Path, files: dict[str, str | None], license_: str | None = None) -> str:
+    """Commit ``files`` (None: delete) to the first repo's clone and move its records and
+    pin there (optionally declaring ``license_``); stats.json keeps the old detection, as a
+    stale or forged one would. Returns the repo."""
+    from tests.gitrepos import commit_files, git
+
+    repo, clone = _first_repo(ds)
+    for rel in [k for k, v in files.items() if v is None]:
+        git(clone, "rm", "-q", rel)
+    new = commit_files(clone, {k: v for k, v in files.items() if v is not None}, "relicense")
+    lic = license_ or next(s.license for s in load_sources(ds / "sources.lock") if s.repo == repo)
+    rewrite_records(ds, lambda recs: [
+        _reid({**r, "commit": new, "license": lic}) if r["repo"] == repo else r for r in recs
+    ])  # fmt: skip
+    srcs = [
+        type(s)(**{**s.__dict__, "commit": new, "license": lic}) if s.repo == repo else s
+        for s in load_sources(ds / "sources.lock")
+    ]
+    write_sources(ds / "sources.lock", srcs)
+    return repo
+
+
+def _gpl_declared_mit(ds: Path) -> set[str]:
+    """The issue's finding: GPL-3.0 text and Cargo licence, still declared MIT."""
+    from tests.gitrepos import license_text
+
+    cargo = '[package]\nname = "alpha"\nversion = "0.1.0"\nlicense = "GPL-3.0-only"\n'
+    repo = _repin(ds, {"LICENSE": license_text("GPL-3.0"), "Cargo.toml": cargo})
+    return _ids_of(ds, repo)
+
+
+def _apache_declared_mit_file(ds: Path) -> set[str]:
+    """Declared Apache-2.0 (pin, records and stats.json say so), only an MIT file."""
+    repo, _ = _first_repo(ds)
+    srcs = [
+        type(s)(**{**s.__dict__, "license": "Apache-2.0"}) if s.repo == repo else s
+        for s in load_sources(ds / "sources.lock")
+    ]
+    write_sources(ds / "sources.lock", srcs)
+    rewrite_records(ds, lambda recs: [
+        {**r, "license": "Apache-2.0"} if r["repo"] == repo else r for r in recs
+    ])  # fmt: skip
+    _edit_licenses(ds, repo, declared="Apache-2.0", detected="Apache-2.0")
+    return _ids_of(ds, repo)
+
+
+def _no_licence_file(ds: Path) -> set[str]:
+    return _ids_of(ds, _repin(ds, {"LICENSE": None}))
+
+
+def _edit_licenses(ds: Path, repo: str, **fields) -> None:
+    stats = json.loads((ds / "stats.json").read_text())
+    stats["licenses"][repo].update(fields)
+    (ds / "stats.json").write_text(json.dumps(stats))
+
+
+def _forged_detection(ds: Path) -> set[str]:
+    """The files are clean; stats.json claims a licence the pin does not hold."""
+    repo, _ = _first_repo(ds)
+    _edit_licenses(ds, repo, detected="MIT OR Apache-2.0")
+    return _ids_of(ds, repo)
+
+
+def _gpl_detected(ds: Path) -> set[str]:
+    """stats.json says a repo's pin holds GPL-3.0 code (its records still say MIT)."""
+    repo, _ = _first_repo(ds)
+    _edit_licenses(ds, repo, detected="GPL-3.0-only")
+    return _ids_of(ds, repo)
+
+
 def _broken_code_blocks(recs):
     picked = [r for r in recs if "```" in (r["doc"] or "")]
     for r in picked:
@@ -236,6 +319,12 @@ DEFECTS: dict[str, list[tuple[str, object]]] = {
     "provenance.permalinks": [("table", one(_set(permalink="https://github.com/a/b")))],
     "provenance.versions": [("table", one(_set(extractor_version="0.0.1")))],
     "provenance.license_pinned": [("table", one(_set(license="Apache-2.0")))],
+    "provenance.license_detected": [
+        ("dataset", _gpl_declared_mit),
+        ("dataset", _apache_declared_mit_file),
+        ("dataset", _no_licence_file),
+        ("dataset", _forged_detection),
+    ],
     "syntax.signatures_parse": [("table", one(_set(signature="pub fn broken(x: u32 -> u32")))],
     "syntax.doc_code_blocks_parse": [("table", many(_broken_code_blocks))],
     "syntax.doc_text_clean": [
@@ -272,7 +361,11 @@ DEFECTS: dict[str, list[tuple[str, object]]] = {
         # only in an attribute: `#[doc = ".."]` text is published in `attributes` too
         ("table", one(_set(attributes=['#[deprecated(note = "ask jane.doe@corp-mail.io")]']))),
     ],
-    "privacy.license_allowed": [("table", one(_set(license="GPL-3.0-only")))],
+    "privacy.license_allowed": [
+        ("table", one(_set(license="GPL-3.0-only"))),
+        ("table", one(_set(license="MIT WITH Classpath-exception-2.0"))),
+        ("dataset", _gpl_detected),
+    ],
     "extractor.roundtrip": [("extractor", _drop_docs)],
     "extractor.fuzz": [("extractor", _crashy)],
 }

@@ -116,7 +116,9 @@ _IDS = st.sampled_from(["MIT", "Apache-2.0", "Unlicense", "BSD-3-Clause", "Zlib"
 @given(st.lists(_IDS, min_size=1, max_size=4), st.sampled_from([" OR ", " AND "]))
 def test_every_spdx_id_is_on_the_card_as_hub_id_or_other(ids: list[str], op: str) -> None:
     expr = op.join(ids)
-    assert spdx_ids(f"({expr}) WITH LLVM-exception") == list(dict.fromkeys(ids))
+    # an exception after WITH is not a licence of its own
+    both = f"({expr}) AND BSL-1.0 WITH LLVM-exception"
+    assert spdx_ids(both) == list(dict.fromkeys([*ids, "BSL-1.0"]))
     hub_ids, unmapped = hub_licenses([expr])
     assert set(unmapped) == {i for i in ids if i == "Foo-1.0"}
     assert len(hub_ids) + len(unmapped) == len(set(ids))
@@ -264,3 +266,70 @@ def test_the_gate_recomputes_the_verdict_and_wants_the_whole_suite(tmp_path: Pat
         assert require_pass(ds, force=True) is True  # --force still publishes, with a warning
     one_check = make_report(drop=38)
     assert one_check.to_json()["verdict"] == "PASS" and one_check.partial
+
+
+_TERMS = st.sampled_from(
+    ["MIT", "Apache-2.0 WITH LLVM-exception", "GPL-2.0+", "LGPL-2.1+", "GPL-3.0-or-later",
+     "GPL-2.0-or-later WITH Classpath-exception-2.0", "BlueOak-1.0.0", "LicenseRef-Acme_v1.2",
+     "MPL-2.0", "Unlicense"]
+)  # fmt: skip
+
+
+@given(st.lists(st.lists(_TERMS, min_size=1, max_size=3), min_size=1, max_size=3))
+def test_with_and_plus_expressions_make_valid_card_metadata(
+    staged: tuple[Path, Path, str], groups: list[list[str]]
+) -> None:
+    from pipelines.publish.card_licenses import license_metadata
+    from pipelines.publish.validate import split_front_matter
+
+    exprs = [" OR ".join(g) for g in groups]
+    _, _, card = staged
+    meta = parse_card_metadata(card)
+    for key in ("license", "license_name", "license_link"):
+        meta.pop(key, None)
+    lic = license_metadata(exprs)
+    text = "---\n" + yaml.safe_dump({**lic, **meta}) + "---\n" + split_front_matter(card)[1]
+    assert card_errors(text) == []
+    # every licence is named: by its Hub id, or in license_name under `other`
+    terms = {t for g in groups for t in g}
+    assert ("apache-2.0" in lic["license"]) == any("Apache" in t for t in terms)
+    assert ("gpl-2.0" in lic["license"]) == any(t.startswith("GPL-2.0") for t in terms)
+    assert ("lgpl-2.1" in lic["license"]) == ("LGPL-2.1+" in terms)
+    assert ("other" in lic["license"]) == bool(terms & {"BlueOak-1.0.0", "LicenseRef-Acme_v1.2"})
+
+
+def test_plus_and_with_map_to_the_licence_family_on_the_hub() -> None:
+    assert spdx_ids("GPL-2.0+ OR Apache-2.0 WITH LLVM-exception") == [
+        "GPL-2.0-or-later",
+        "Apache-2.0",
+    ]
+    assert hub_licenses(["GPL-2.0+", "Apache-2.0 WITH LLVM-exception"]) == (
+        ["apache-2.0", "gpl-2.0"],
+        [],
+    )
+    assert hub_licenses(["MIT/Apache-2.0"]) == (["apache-2.0", "mit"], [])  # Cargo's slash
+
+
+def test_the_licence_table_comes_from_the_detection(tmp_path: Path) -> None:
+    ds = make_build(tmp_path / "ds", 9)
+    stats = json.loads((ds / "stats.json").read_text())
+    root_files = ["LICENSE-APACHE", "LICENSE-MIT"]
+    stats["licenses"] = {
+        "acme/widgets": {
+            "declared": "MIT OR Apache-2.0", "detected": "MIT OR Apache-2.0",
+            "detected_from": "Cargo.toml", "root": {"files": root_files},
+            "files": [{"path": "LICENSE-APACHE", "ids": ["Apache-2.0"]},
+                      {"path": "LICENSE-MIT", "ids": ["MIT"]},
+                      {"path": "tools/LICENSE", "ids": ["MPL-2.0"]}],
+            "members": [{"name": "widgets", "record_license": "MIT OR Apache-2.0"},
+                        {"name": "widget-tools", "record_license": "MPL-2.0"}],
+        }
+    }  # fmt: skip
+    (ds / "stats.json").write_text(json.dumps(stats))
+    out = stage_dataset(ds, tmp_path / "stage", check_load=False)
+    card = (out / "README.md").read_text()
+    assert (
+        "| acme/widgets | MIT OR Apache-2.0 | MIT OR Apache-2.0 (from Cargo.toml) | "
+        "`LICENSE-APACHE`: Apache-2.0; `LICENSE-MIT`: MIT | `widget-tools`: MPL-2.0 |" in card
+    )
+    assert "| other/thing | Unlicense OR MIT | not detected (an older build) |" in card

@@ -148,7 +148,7 @@ def test_a_commit_reextracts_only_its_repo_and_the_history_shows_the_diff(
     shards_after = _shard_files(out)
     new = {k for k in shards_after if k not in shards_before}
     moved = shard_paths(out, load_sources(out / "run" / "sources.toml")[2])
-    assert {(out / "shards" / k) for k in new} == {moved.parquet, moved.stats, moved.marker}
+    assert {(out / "shards" / k) for k in new} == {*moved.outputs, moved.marker}
     assert {k: v for k, v in shards_after.items() if k in shards_before} == shards_before
     # The last good build is the new one; its pins are the moved ones.
     lock = load_sources(out / "dataset" / "sources.lock")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -15,6 +16,11 @@ from corpus.commands._common import (
     is_interactive,
     user_errors,
 )
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from corpus.sources import Source
 
 SOURCES_HELP = "sources.toml to use (default: the one shipped with the package)."
 
@@ -43,31 +49,83 @@ def _sources_path(path: Path | None) -> Path:
     return path if path is not None else default_sources_path()
 
 
+CACHE_HELP = "Where clones live (default: $XDG_CACHE_HOME/rustdoc-corpus/repos)."
+
+
 def sources_list(
     ctx: typer.Context,
     sources: Path | None = typer.Option(None, "--sources", metavar="FILE", help=SOURCES_HELP),
+    cache_dir: Path | None = typer.Option(
+        None, "--cache-dir", envvar="CORPUS_CACHE_DIR", metavar="DIR", help=CACHE_HELP
+    ),
 ) -> None:
-    """List the source repositories, their pins, licences and branches."""
+    """List the source repositories, their pins, branches and licences: declared, and
+    detected at the pin from the clone cache (never fetched here)."""
     ctx.obj = {"sources": sources}
     if ctx.invoked_subcommand is not None:
         return
     with user_errors():
-        from rich.table import Table
-
+        from corpus.clone import default_cache_dir
         from corpus.sources import load_sources
 
         path = _sources_path(sources)
         srcs = load_sources(path)
-        # The URL column only when some URL is not the plain GitHub one (keeps 80 columns).
-        show_url = any(s.url != f"https://github.com/{s.repo}.git" for s in srcs)
-        cols = ["repo", "commit", "license", "branch"] + (["url"] if show_url else [])
-        table = Table(title=f"Sources ({path})", title_justify="left")
-        for col in cols:
-            table.add_column(col, overflow="fold")
-        for s in srcs:
-            row = [s.repo, s.commit[:12], s.license, s.branch] + ([s.url] if show_url else [])
-            table.add_row(*row)
-        console.print(table)
+        cache = cache_dir if cache_dir is not None else default_cache_dir()
+        found = {s.repo: _detection(s, cache) for s in srcs}
+        console.print(_sources_table(path, srcs, found))
+        for repo, det in found.items():
+            for reason in det.get("reasons", []) if isinstance(det, dict) else []:
+                err_console.print(f"[red]{repo}[/]: {_escape(reason)}")
+        if all(isinstance(d, str) for d in found.values()):
+            console.print(f"Detected licences: nothing cloned at the pins in {cache}.")
+        else:
+            console.print(f"Detected licences: from the clones in {cache}.")
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _detection(src: Source, cache: Path) -> dict | str:
+    """The licence detection of ``src`` at its pin from the cache, or why there is none."""
+    from corpus.clone import repo_dir
+
+    clone = repo_dir(cache, src.repo)
+    if not clone.exists():
+        return "not cloned"  # no import of the detector at all
+    from corpus.licenses import detect_cached
+
+    return detect_cached(clone, src.commit, src.license)
+
+
+def _verdict(det: dict | str) -> str:
+    if isinstance(det, str):
+        return f"[dim]{_escape(det)}[/]"
+    if det["ok"]:
+        return det["status"]
+    return f"[red]{det['status'].upper()}[/]"
+
+
+def _sources_table(path: Path, srcs: list[Source], found: dict[str, dict | str]) -> Table:
+    from rich.table import Table
+
+    # The URL column only when some URL is not the plain GitHub one (keeps 80 columns).
+    show_url = any(s.url != f"https://github.com/{s.repo}.git" for s in srcs)
+    # Detected and verdict only when something is cloned (nothing cloned keeps 80 columns).
+    show_found = any(isinstance(d, dict) for d in found.values())
+    cols = ["repo", "commit", "branch", "declared"] + (["detected", "verdict"] * show_found)
+    table = Table(title=f"Sources ({path})", title_justify="left")
+    for col in cols + (["url"] if show_url else []):
+        table.add_column(col, overflow="fold")
+    for s in srcs:
+        det = found[s.repo]
+        detected = (det.get("detected") or "none") if isinstance(det, dict) else "-"
+        extra = [_escape(detected), _verdict(det)] if show_found else []
+        table.add_row(s.repo, s.commit[:12], s.branch, s.license, *extra,
+                      *([s.url] if show_url else []))  # fmt: skip
+    return table
 
 
 def sources_update(

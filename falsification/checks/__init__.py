@@ -1,4 +1,5 @@
-"""The checks, one module per category; importing this package registers them in order."""
+"""The checks, one module per category (provenance_licenses: the licence checks of
+provenance); importing this package registers them in order."""
 
 from falsification.checks import (  # noqa: F401  (import registers)
     distribution,
@@ -6,6 +7,7 @@ from falsification.checks import (  # noqa: F401  (import registers)
     integrity,
     privacy,
     provenance,
+    provenance_licenses,
     semantics,
     syntax,
 )

@@ -137,58 +137,36 @@ def no_emails_tokens(ctx: SuiteContext) -> Outcome:
 
 
 def license_allowed(expr: str) -> bool:
-    """Evaluate an SPDX expression: every id allowed under AND, one allowed under OR."""
-    tokens = re.findall(r"\(|\)|[^\s()]+", expr or "")
-    pos = 0
+    """Whether an SPDX expression is satisfied by the allow-list (license-expression's parse
+    and DNF): every id allowed under AND, one allowed side under OR, and a ``WITH`` exception
+    only from ALLOWED_EXCEPTIONS. Cargo's ``MIT/Apache-2.0`` reads as ``OR``; an expression
+    that does not parse, or names an id not on the SPDX list, is not allowed."""
+    from corpus.licenses.spdx import satisfied_by
 
-    def parse_or() -> bool:
-        nonlocal pos
-        val = parse_and()
-        while pos < len(tokens) and tokens[pos].upper() == "OR":
-            pos += 1
-            val = parse_and() or val
-        return val
+    return satisfied_by(expr or "", ALLOWED_LICENSES, ALLOWED_EXCEPTIONS)
 
-    def parse_and() -> bool:
-        nonlocal pos
-        val = parse_atom()
-        while pos < len(tokens) and tokens[pos].upper() == "AND":
-            pos += 1
-            val = parse_atom() and val
-        return val
 
-    def parse_atom() -> bool:
-        nonlocal pos
-        if pos >= len(tokens):
-            raise ValueError("truncated")
-        tok = tokens[pos]
-        pos += 1
-        if tok == "(":
-            val = parse_or()
-            if pos >= len(tokens) or tokens[pos] != ")":
-                raise ValueError("unbalanced")
-            pos += 1
-        else:
-            val = tok in ALLOWED_LICENSES
-        if pos < len(tokens) and tokens[pos].upper() == "WITH":
-            exc = tokens[pos + 1] if pos + 1 < len(tokens) else ""
-            pos += 2
-            val = val and exc in ALLOWED_EXCEPTIONS
-        return val
-
-    try:
-        ok = parse_or()
-    except (ValueError, IndexError):
-        return False
-    return ok and pos == len(tokens)
+def _detected_expressions(ctx: SuiteContext) -> dict[str, list[str]]:
+    """repo -> the licences stats.json's detection gives it (the repository's, and each
+    workspace package's record licence)."""
+    out: dict[str, list[str]] = {}
+    for repo, summary in sorted((ctx.stats.get("licenses") or {}).items()):
+        if not isinstance(summary, dict):
+            continue
+        exprs = [summary.get("detected")] + [
+            m.get("record_license") for m in summary.get("members") or [] if isinstance(m, dict)
+        ]
+        out[repo] = sorted({e for e in exprs if isinstance(e, str)})
+    return out
 
 
 @check(
     "privacy.license_allowed",
     points=2,
     severity="critical",
-    hypothesis="Every record's licence (and every pin in sources.lock) is an SPDX expression "
-    "satisfied by the permissive allow-list.",
+    hypothesis="Every record's licence, every pin in sources.lock and every licence detected "
+    "at a pin (stats.json `licenses`: the repository's and each workspace package's) is an "
+    "SPDX expression satisfied by the permissive allow-list.",
 )
 def license_allowed_check(ctx: SuiteContext) -> Outcome:
     bad = [r["id"] for r in ctx.records if not license_allowed(r["license"])]
@@ -198,7 +176,15 @@ def license_allowed_check(ctx: SuiteContext) -> Outcome:
         for repo, e in sorted((ctx.lock or {}).items())
         if not license_allowed(e.get("license", ""))
     ]
+    bad_detected = {
+        repo: [e for e in found if not license_allowed(e)]
+        for repo, found in _detected_expressions(ctx).items()
+    }
+    bad_detected = {repo: found for repo, found in bad_detected.items() if found}
     ev = f"licences {exprs}; {len(bad)} records not allowed"
     if bad_pins:
         ev += f"; pins not allowed: {bad_pins}"
-    return outcome(not (bad or bad_pins), ev, bad)
+    if bad_detected:
+        ev += f"; detected at the pin and not allowed: {bad_detected}"
+        bad += [r["id"] for r in ctx.records if r["repo"] in bad_detected]  # taken on trust
+    return outcome(not (bad or bad_pins or bad_detected), ev, bad)

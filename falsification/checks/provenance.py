@@ -249,24 +249,26 @@ def versions(ctx: SuiteContext) -> Outcome:
 
 @check(
     "provenance.license_pinned",
-    points=2,
+    points=1,
     severity="critical",
     needs_sources=True,
-    hypothesis="Each record's licence equals its repo's pinned licence in sources.lock, and a "
-    "non-empty licence file exists at the root of the pinned commit.",
+    hypothesis="Each record's licence equals its package's licence as detected at the pin "
+    "(stats.json `licenses`; the repo's pinned licence in sources.lock unless a workspace "
+    "member declares another), and a non-empty licence file exists at the root of the pinned "
+    "commit.",
 )
 def license_pinned(ctx: SuiteContext) -> Outcome:
+    from falsification.checks.provenance_licenses import expected_license
+
     if ctx.lock is None:
         return Outcome(False, "sources.lock is missing from the dataset dir: licences unverifiable")
-    bad = [
-        r["id"] for r in ctx.records if r["license"] != ctx.lock.get(r["repo"], {}).get("license")
-    ]
+    bad = [r["id"] for r in ctx.records if r["license"] != expected_license(ctx, r)]
     no_file = []
     for repo, commit in sorted({(r["repo"], r["commit"]) for r in ctx.records}):
         names = ctx.repos.license_files(repo, commit)
         blobs = ctx.repos.read_blobs(repo, [(commit, n) for n in names])
         if not any(b.strip() for b in blobs.values()):
             no_file.append(repo)
-    ev = f"{len(bad)} records' licence differs from the pin"
+    ev = f"{len(bad)} records' licence differs from their package's"
     ev += f"; no licence file at the pin for {no_file}" if no_file else "; licence files present"
     return outcome(not (bad or no_file), ev, bad)

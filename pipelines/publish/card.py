@@ -20,6 +20,13 @@ from corpus.layout import CONFIG_DIRS, DATA_DIR, DatasetLayout, split_of_file_na
 from corpus.schema import ALL_FIELDS, SPLITS
 from corpus.store import read_stats
 from falsification.report import Report, read_report
+from pipelines.publish.card_licenses import (  # noqa: F401  (SPDX_TO_HUB, spdx_ids: API)
+    SPDX_TO_HUB,
+    hub_licenses,
+    license_metadata,
+    licenses_table,
+    spdx_ids,
+)
 from pipelines.publish.card_training import (
     configs_section,
     prompt_section,
@@ -29,28 +36,6 @@ from pipelines.publish.card_training import (
 
 PLACEHOLDER_REPO_ID = "ORG/NAME"
 
-#: SPDX licence id -> Hub licence id. An id not listed here makes the card ``license: other``.
-SPDX_TO_HUB = {
-    "MIT": "mit",
-    "Apache-2.0": "apache-2.0",
-    "Unlicense": "unlicense",
-    "BSD-2-Clause": "bsd-2-clause",
-    "BSD-3-Clause": "bsd-3-clause",
-    "ISC": "isc",
-    "MPL-2.0": "mpl-2.0",
-    "Zlib": "zlib",
-    "CC0-1.0": "cc0-1.0",
-    "BSL-1.0": "bsl-1.0",
-    "Artistic-2.0": "artistic-2.0",
-    "GPL-2.0-only": "gpl-2.0",
-    "GPL-3.0-only": "gpl-3.0",
-    "LGPL-2.1-only": "lgpl-2.1",
-    "LGPL-3.0-only": "lgpl-3.0",
-    "AGPL-3.0-only": "agpl-3.0",
-    "NCSA": "ncsa",
-    "WTFPL": "wtfpl",
-}
-_SPDX_OPERATORS = {"OR", "AND", "WITH", "(", ")"}
 # (upper bound exclusive, Hub size category): the vocabulary in datasets' size_categories.json.
 _SIZE_BOUNDS = (
     (1_000, "n<1K"),
@@ -105,34 +90,6 @@ class CardFacts:
     def total_rows(self) -> int:
         """All published rows."""
         return sum(self.split_rows.values())
-
-
-def spdx_ids(expression: str) -> list[str]:
-    """The licence ids in an SPDX expression (``MIT OR Apache-2.0`` -> [MIT, Apache-2.0])."""
-    tokens = re.findall(r"\(|\)|[^\s()]+", expression)
-    ids: list[str] = []
-    after_with = False
-    for tok in tokens:
-        if tok in _SPDX_OPERATORS:
-            after_with = tok == "WITH"
-            continue
-        if not after_with and tok not in ids:  # an exception after WITH is not a licence
-            ids.append(tok)
-        after_with = False
-    return ids
-
-
-def hub_licenses(expressions: list[str]) -> tuple[list[str], list[str]]:
-    """(Hub licence ids, SPDX ids without a Hub id) for every licence in ``expressions``."""
-    hub: list[str] = []
-    unmapped: list[str] = []
-    for expr in expressions:
-        for spdx in spdx_ids(expr):
-            target = SPDX_TO_HUB.get(spdx)
-            bucket, value = (hub, target) if target else (unmapped, spdx)
-            if value not in bucket:
-                bucket.append(value)
-    return sorted(hub), sorted(unmapped)
 
 
 def size_category(n: int) -> str:
@@ -204,7 +161,7 @@ def collect_facts(dataset: Path) -> CardFacts:
         RepoFacts(
             repo=s.repo,
             commit=s.commit,
-            license=s.license,
+            license=_repo_license(stats, s),
             files=stat_repos.get(s.repo, {}).get("files"),
             extracted=stat_repos.get(s.repo, {}).get("records"),
             rows={sp: per_repo.get(s.repo, {}).get(sp, 0) for sp in SPLITS},
@@ -226,6 +183,15 @@ def collect_facts(dataset: Path) -> CardFacts:
         flags={c: int(rows[c].sum()) for c in _FLAG_COLUMNS},
         with_doc=int(rows["doc"].is_not_null().sum()),
     )
+
+
+def _repo_license(stats: dict[str, Any], source: Any) -> str:
+    """The licence the card shows for a repository: detected at its pin (stats.json
+    ``licenses``), else, for a build made before detection, the pinned one."""
+    found = (stats.get("licenses") or {}).get(source.repo)
+    if isinstance(found, dict) and isinstance(found.get("detected"), str):
+        return found["detected"]
+    return source.license
 
 
 def _config_files(
@@ -277,11 +243,7 @@ def _example(dataset: Path) -> dict[str, Any] | None:
 
 def card_metadata(facts: CardFacts) -> dict[str, Any]:
     """The YAML front matter: licences, language, tasks, size, configs."""
-    hub, unmapped = hub_licenses(facts.licenses)
-    meta: dict[str, Any] = {"license": hub + (["other"] if unmapped else [])}
-    if unmapped:
-        meta["license_name"] = "-".join(u.lower() for u in unmapped)
-        meta["license_link"] = f"https://spdx.org/licenses/{unmapped[0]}.html"
+    meta: dict[str, Any] = license_metadata(facts.licenses)
     meta |= {
         "language": ["code", "en"],
         "task_categories": ["text-generation", "summarization"],
@@ -369,7 +331,8 @@ def _summary(facts: CardFacts) -> str:
         f"tree-sitter from {len(used)} open-source Rust repositories, each read at a pinned "
         f"commit. {_n(facts.total_rows)} function items ({split_rows}); "
         f"{_n(facts.with_doc)} of them have a doc comment. Every row carries its provenance "
-        "(repository, commit, path, byte span, permalink) and its repository's licence.\n\n"
+        "(repository, commit, path, byte span, permalink) and its licence, detected from the "
+        "repository at its pin.\n\n"
         "Uses: fine-tuning and evaluating models that write or summarise API documentation "
         "(signature -> doc), code search, and studying Rust documentation conventions."
     )
@@ -418,12 +381,20 @@ def _sources_section(facts: CardFacts) -> str:
         f"Licences of the included code: {', '.join(f'`{x}`' for x in facts.licenses)} "
         f"(SPDX); on the Hub: {lic or 'none'}"
         + (f", plus `other` for {', '.join(unmapped)}" if unmapped else "")
-        + ". Each row's `license` column carries its repository's SPDX expression; under "
-        "`A OR B` you may use the code under either licence. Keep the licence and the "
-        "`permalink` with any text you redistribute."
+        + ". Each licence was detected from the repository itself at its pin: the licence "
+        "texts of its licence files (licenseclassifier) and the `license` fields of its "
+        "Cargo.toml files, which must agree with the licence declared for it (see "
+        "`provenance.license_detected`). Each row's `license` column carries the SPDX "
+        "expression of the package its file belongs to (the repository's, unless a workspace "
+        "member declares another); under `A OR B` you may use the code under either licence, "
+        "and a `WITH` exception only adds permissions. Keep the licence and the `permalink` "
+        "with any text you redistribute."
     )
     header = ["repository", "commit", "licence", "files", "extracted", *SPLITS, "published"]
-    return "## Sources\n\n" + _table(header, rows) + "\n\n" + note
+    return (
+        "## Sources\n\n" + _table(header, rows) + "\n\n" + note + "\n\n### Licences at the "
+        "pins\n\n" + licenses_table(facts.repos, facts.stats)
+    )
 
 
 def _filtering_section(facts: CardFacts) -> str:
