@@ -11,9 +11,12 @@ Each record either stays or is rejected with exactly one reason, in this order:
    reads has no place in a training pair.
 4. ``doc_unclosed_fence`` / ``missing_safety_doc`` — a doc with a defect its authors' own
    lints flag (``corpus.doclint``; off with ``lint_docs=False``).
-5. ``secret_dropped`` — a secret or e-mail address inside the *signature* (it cannot be redacted
-   without breaking the pair). One in the doc or source is replaced by ``<REDACTED>`` and the
-   record is kept with ``redacted=True`` (counted as ``secret_redacted``). The record ``id`` stays
+5. ``secret_dropped`` — a secret or e-mail address in a column that cannot be redacted without
+   breaking the record: the signature (the training prompt), a name, path, permalink,
+   qualified path, type or trait name (``corpus.secrets.unredactable_findings``: every
+   published string is scanned). One in the doc, summary, source or attributes is replaced by
+   ``<REDACTED>`` (a PEM key whole, BEGIN through END) and the record is kept with
+   ``redacted=True`` (counted as ``secret_redacted``). The record ``id`` stays
    the hash of the original text, so it still names the item at its pinned commit.
 6. Dedup. Records are clustered (union-find) by
    - exact duplicates: the same (signature, doc) pair, or the same source text (one body
@@ -54,7 +57,7 @@ import pyarrow as pa
 from corpus.defaults import MAX_REPO_SHARE
 from corpus.doclint import doc_defect
 from corpus.schema import RECORD_SCHEMA, SORT_COLUMNS
-from corpus.secrets import find_secrets, redact
+from corpus.secrets import redact, unredactable_findings
 from corpus.splits import SplitManifest, assign_splits, place_files, split_counts
 from corpus.text import has_controls
 
@@ -280,7 +283,7 @@ def _screen(rec: dict[str, Any], config: FilterConfig) -> str | dict[str, Any]:
     defect = doc_defect(rec) if config.lint_docs else None
     if defect:
         return defect
-    if find_secrets(rec["signature"]):
+    if unredactable_findings(rec):
         return "secret_dropped"
     doc, n_doc = redact(rec["doc"])
     source, n_src = redact(rec["source"])

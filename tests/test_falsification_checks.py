@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from corpus.schema import permalink, record_id
+from corpus.secrets import REDACTED
 from corpus.sources import load_sources, write_sources
 from falsification import REGISTRY, all_checks, run_suite
 from tests.falsification_fixtures import copy_corpus, make_clean_corpus, rewrite_records
@@ -248,6 +250,29 @@ def _gpl_detected(ds: Path) -> set[str]:
     return _ids_of(ds, repo)
 
 
+PEM_LEFTOVER = f"Key:\n{REDACTED}\nMIIEowIBAAKCAQEAu1SU1L7VLPHCgcBI\n-----END RSA PRIVATE KEY-----"
+GH_TOKEN = "ghp_" + "a1B2c3D4e5" * 3 + "f6G7h8"
+
+
+def _rename_first_param(recs):
+    """A buggy normaliser: the first parameter renamed in 60% of signatures (the prompt)."""
+    picked = []
+    for r in _plain(recs):
+        sig = re.sub(r"\(\s*(?:mut\s+)?[A-Za-z_]\w*\s*:", "(renamed:", r["signature"], count=1)
+        if sig != r["signature"] and len(picked) < max(3, int(len(recs) * 0.6)):
+            r["signature"] = sig
+            picked.append(r["id"])
+    return recs, set(picked)
+
+
+def _unsafe_flag_cleared(recs):
+    """`is_unsafe = false` on every unsafe fn."""
+    picked = [r for r in recs if r["is_unsafe"]]
+    for r in picked:
+        r["is_unsafe"] = False
+    return recs, {r["id"] for r in picked}
+
+
 def _broken_code_blocks(recs):
     picked = [r for r in recs if "```" in (r["doc"] or "")]
     for r in picked:
@@ -311,7 +336,14 @@ DEFECTS: dict[str, list[tuple[str, object]]] = {
     "provenance.commit_exists": [("table", one(_set(commit="1" * 40), reid=True))],
     "provenance.path_exists": [("table", one(_set(path="src/nowhere.rs"), reid=True))],
     "provenance.source_matches_blob": [("table", one(_shift_span, reid=True))],
-    "provenance.doc_reextracts": [("table", one(_set(doc="Returns a different story entirely.")))],
+    "provenance.fields_reextract": [
+        ("table", one(_set(doc="Returns a different story entirely."))),
+        ("table", many(_rename_first_param)),
+        ("table", many(_unsafe_flag_cleared)),
+        ("table", one(_set(qualified_path="crate::elsewhere::f"))),
+        ("table", one(_set(return_type="Option<u8>"))),
+        ("table", one(_set(attributes=["#[inline(always)]"]))),
+    ],
     "provenance.deterministic": [
         ("table", share(_set(qualified_path="elsewhere::f"), frac=1.0)),
         ("extractor", _unstable),
@@ -354,12 +386,18 @@ DEFECTS: dict[str, list[tuple[str, object]]] = {
     "distribution.no_near_leak": [("table", many(_near_leak))],
     "distribution.test_fns": [("table", one(_set(is_test=True, test_reason="attribute:test")))],
     "privacy.no_secrets": [
-        ("table", one(_set(source='fn f() {\n    let password = "hunter2isverysecret";\n}')))
+        ("table", one(_set(source='fn f() {\n    let password = "hunter2isverysecret";\n}'))),
+        ("table", one(_set(path=f"src/{GH_TOKEN}.rs"))),  # a token in a file name
+        ("table", one(_set(self_type=f"Client{GH_TOKEN}"))),  # ... and in a type name
     ],
     "privacy.no_emails_tokens": [
         ("table", one(_set(doc="Mail jane.doe@corp-mail.io today."))),
         # only in an attribute: `#[doc = ".."]` text is published in `attributes` too
         ("table", one(_set(attributes=['#[deprecated(note = "ask jane.doe@corp-mail.io")]']))),
+        ("table", one(_set(permalink=f"https://github.com/o/r/blob/c/src/{GH_TOKEN}.rs#L1"))),
+        ("table", one(_set(qualified_path=f"crate::{GH_TOKEN}::f"))),
+        # what a BEGIN-line-only redaction leaves: the key's body and END line
+        ("table", one(_set(doc=PEM_LEFTOVER))),
     ],
     "privacy.license_allowed": [
         ("table", one(_set(license="GPL-3.0-only"))),
