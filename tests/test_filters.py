@@ -290,3 +290,45 @@ def test_a_pem_key_is_redacted_whole_begin_through_end(column: str) -> None:
 def test_a_pem_key_without_its_end_line_is_redacted_to_the_end() -> None:
     doc = "Key:\n-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nmore"
     assert redact(doc) == (f"Key:\n{REDACTED}", 1)
+
+
+DUP_DOC = "Parses the configuration file and returns every setting it declares, in order."
+
+
+@pytest.mark.parametrize(
+    ("canonical", "copy"),
+    [
+        ({}, {"is_test": True, "test_reason": "path:tests"}),  # a test's copy
+        ({}, {"visibility": "pub(crate)"}),  # a private copy
+        ({"path": "regex/src/lib.rs"}, {"path": "aaa/vendor/regex/src/lib.rs"}),  # vendored
+        (
+            {"path": "src/re.rs", "qualified_path": "widgets::re::parse"},
+            {"path": "lite/src/re.rs", "qualified_path": "widgets_lite::re::parse"},
+        ),  # a -lite crate that sorts first by path
+        (
+            {"path": "z/src/lib.rs", "qualified_path": "widgets::parse"},
+            {"path": "a/src/lib.rs", "qualified_path": "other_crate::parse"},
+        ),  # the crate named like the repository wins over path order
+    ],
+)
+def test_the_canonical_copy_represents_its_cluster(canonical: dict, copy: dict) -> None:
+    # Regression: the representative was the first member in path order, so `regex-lite`
+    # (sorting before `regex`) displaced the main crate's docs.
+    a = make_record(1, doc=DUP_DOC, **{"path": "src/b.rs", **canonical})
+    b = make_record(2, doc=DUP_DOC, **{"path": "src/a.rs", **copy})
+    for recs in ([a, b], [b, a]):
+        res = filter_records(recs, FilterConfig(max_repo_share=1.0))
+        assert res.kept["id"].to_list() == [a["id"]], (canonical, copy)
+
+
+def test_an_exact_copy_of_a_non_representative_member_is_an_exact_duplicate() -> None:
+    # Regression: only a copy of the representative was `exact_duplicate`; a copy of another
+    # member (both near duplicates of the representative) was labelled `near_duplicate`.
+    long = DUP_DOC + " Unknown keys are reported with their line and column, never skipped."
+    rep = make_record(0, doc=long)
+    near = make_record(1, doc=long.replace("never skipped", "never ignored"))
+    twin = make_record(2, doc=near["doc"], source=near["source"])
+    res = filter_records([rep, near, twin], FilterConfig(max_repo_share=1.0))
+    reasons = dict(zip(res.rejects["id"].to_list(), res.rejects["reason"].to_list(), strict=True))
+    assert res.kept["id"].to_list() == [rep["id"]]
+    assert reasons == {near["id"]: "exact_duplicate", twin["id"]: "exact_duplicate"}
