@@ -11,11 +11,12 @@ from corpus.extract.signature import join_tokens, leaf_tokens, node_text, text_t
 from falsification.rustgen import rust_file
 
 #: Pieces of signatures, including every kind the fast path must hand to the tree.
-_PIECES = (
+_WORDS = (
     "x T Vec Box dyn impl Fn for where mut const unsafe 'a 'static r#type u8 0x1F 1_000 1e-5 2"
     " & && * ? ! + - = == <= >= != << >> < > ( ) [ ] { } ; : :: , . .. ... ..= -> => 'c' \"s\""
     " b'x' /*c*/ #[a] café _ | || @ $ % ^ ~"
-).split() + ["// c\n"]
+)
+_PIECES = [*_WORDS.split(), "// c\n"]
 
 
 _SIGNATURE_NODES = frozenset(
