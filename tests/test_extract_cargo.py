@@ -1,0 +1,222 @@
+"""Crate paths as Cargo builds them: targets and workspace members against `cargo metadata`,
+module trees, def_path / public_path on a workspace laid out like the seven repositories, and
+untrusted layouts (escaping #[path], .git, cycles, symlinks, bad manifests)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from corpus.extract import extract_tree
+from corpus.extract.cargo import read_layout
+from corpus.extract.checkout import Checkout
+from corpus.extract.crates import CrateModel
+from tests.cargo_fixtures import (
+    CARGO_MEMBERS,
+    CARGO_TARGETS,
+    EXPECTED,
+    TRAIT_IMPLS,
+    make_workspace,
+)
+from tests.gitrepos import make_repo, write_files
+
+SHA = "c" * 40
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("ws") / "repo"
+    make_workspace(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def records(workspace) -> list[dict]:
+    recs, _ = extract_tree(workspace, repo="o/ws", commit=SHA, license="MIT", workers=1)
+    return recs
+
+
+def _targets(layout) -> set[tuple[str, str, str]]:
+    return {(t.kind, t.name, t.root) for t in layout.targets}
+
+
+def test_targets_and_members_are_cargos(workspace) -> None:
+    layout = read_layout(Checkout(workspace))
+    members = {t for t in _targets(layout) if not t[2].startswith("crates/mexcluded/")}
+    assert members == CARGO_TARGETS
+    assert sorted(layout.workspaces[""]) == sorted(CARGO_MEMBERS)
+    assert any("data/Cargo.toml: not valid TOML" in f for f in layout.findings)
+
+
+def _cargo() -> str | None:
+    found = shutil.which("cargo") or str(Path.home() / ".cargo/bin/cargo")
+    return found if os.access(found, os.X_OK) else None
+
+
+def _cargo_metadata(root: Path, cargo: str) -> tuple[set[tuple[str, str, str]], list[str]]:
+    out = subprocess.run(
+        [cargo, "metadata", "--no-deps", "--offline", "--format-version", "1",
+         "--manifest-path", str(root / "Cargo.toml")],
+        capture_output=True, text=True, check=True, timeout=120,
+    ).stdout  # fmt: skip
+    meta = json.loads(out)
+    real = os.path.realpath(root)
+    kinds = {"custom-build": "build-script"}
+    targets = {
+        (kinds.get(t["kind"][0], t["kind"][0]), t["name"], os.path.relpath(t["src_path"], real))
+        for p in meta["packages"]
+        for t in p["targets"]
+    }
+    members = [os.path.relpath(os.path.dirname(p["manifest_path"]), real) for p in meta["packages"]]
+    return targets, ["" if m == "." else m for m in members]
+
+
+def test_the_recorded_oracle_is_what_cargo_metadata_says(workspace, tmp_path) -> None:
+    # CARGO_TARGETS was recorded from cargo 1.95; where cargo is installed, it is re-asked
+    # (on a copy: cargo may write a lock file), so the oracle cannot drift from cargo.
+    cargo = _cargo()
+    if cargo is None:
+        assert CARGO_TARGETS and CARGO_MEMBERS  # the recorded oracle still checks the model
+        return
+    copy = tmp_path / "ws"
+    shutil.copytree(workspace, copy, ignore=shutil.ignore_patterns(".git"))
+    targets, members = _cargo_metadata(copy, cargo)
+    assert targets == CARGO_TARGETS
+    assert sorted(members) == sorted(CARGO_MEMBERS)
+
+
+def test_every_fn_gets_its_crate_target_and_paths(records) -> None:
+    got = {
+        (r["path"], r["name"]): (r["crate_name"], r["target_kind"], r["def_path"], r["public_path"])
+        for r in records
+        if r["name"] != "from"
+    }
+    for key, want in EXPECTED.items():
+        assert got.get(key) == want, key
+    assert all(r["qualified_path"] == r["def_path"] for r in records)
+
+
+def test_trait_impls_keep_their_generics(records) -> None:
+    froms = {r["def_path"]: r["public_path"] for r in records if r["name"] == "from"}
+    assert froms == TRAIT_IMPLS
+
+
+def test_untrusted_paths_are_never_read(workspace) -> None:
+    model = CrateModel(workspace)
+    lib = next(t for t in model.trees if t.target.crate_name == "mylib")
+    assert not any(f.startswith(("..", ".git")) or "/.git/" in f for f in lib.files)
+    assert lib.files["crates/mylib/src/lib.rs"] == ()  # the #[path = "lib.rs"] cycle: once
+    assert {"crates/mylib/src/lib.rs: mod evil", "crates/mylib/src/lib.rs: mod sneaky"} <= set(
+        lib.unresolved
+    )
+    summary = model.summary(sorted(model.checkout.files))
+    assert "crates/mylib/tests/ui/fail.rs" in summary["files_in_no_target"]
+    assert summary["files_in_several_targets"] == 1  # tests/common/mod.rs
+
+
+def test_symlinks_inside_count_outside_never(tmp_path) -> None:
+    outside = tmp_path / "outside.rs"
+    outside.write_text("pub fn stolen() {}\n")
+    root = tmp_path / "repo"
+    make_repo(root, {
+        "Cargo.toml": '[package]\nname = "s"\nversion = "0.1.0"\nedition = "2021"\n',
+        "src/lib.rs": '#[path = "alias/real.rs"]\npub mod inside;\n#[path = "out/x.rs"]\nmod out;\n',
+        "real/real.rs": "pub fn real() {}\n",
+    })  # fmt: skip
+    (root / "src" / "alias").symlink_to(root / "real")
+    (root / "src" / "out").mkdir()
+    (root / "src" / "out" / "x.rs").symlink_to(outside)
+    tree = CrateModel(root).trees[0]
+    assert tree.files == {"src/lib.rs": (), "real/real.rs": ("inside",)}
+
+
+def test_malformed_manifests_cost_only_themselves(tmp_path) -> None:
+    make_repo(tmp_path / "r", {
+        "Cargo.toml": '[workspace]\nmembers = ["good", "bad", "odd"]\n',
+        "good/Cargo.toml": '[package]\nname = "good"\nversion = "0.1.0"\n',
+        "good/src/lib.rs": "pub fn ok() {}\n",
+        "bad/Cargo.toml": "[package\nname = ",
+        "bad/src/lib.rs": "pub fn lost() {}\n",
+        "odd/Cargo.toml": '[package]\nname = "odd"\nlib = 3\nbin = "x"\n[[test]]\npath = 1\n',
+        "odd/src/main.rs": "fn main() {}\n",
+    })  # fmt: skip
+    recs, _ = extract_tree(tmp_path / "r", repo="o/r", commit=SHA, license="MIT", workers=1)
+    by = {r["name"]: r for r in recs}
+    assert (by["ok"]["crate_name"], by["ok"]["target_kind"]) == ("good", "lib")
+    assert by["lost"]["target_kind"] is None and by["lost"]["def_path"] == "bad::lost"
+    assert (by["main"]["crate_name"], by["main"]["target_kind"]) == ("odd", "bin")
+
+
+# --------------------------------------------------------------------------- generated trees
+_NAMES = st.sampled_from(["alpha", "beta", "gamma", "delta", "r#type", "mod_x"])
+
+
+@st.composite
+def _module_trees(draw, depth: int = 0) -> list[dict]:
+    """Children of a module: name, how declared (file, dir/mod.rs, inline), pub or not."""
+    names = draw(st.lists(_NAMES, unique=True, max_size=3 if depth < 3 else 0))
+    return [
+        {
+            "name": n,
+            "style": draw(st.sampled_from(["file", "mod_rs", "inline"])),
+            "pub": draw(st.booleans()),
+            "fn_pub": draw(st.booleans()),
+            "children": draw(_module_trees(depth + 1)),
+        }
+        for n in names
+    ]
+
+
+def _write_tree(children: list[dict], own_dir: str, files: dict[str, str], path: tuple, out: dict):
+    """The declarations for ``children`` (text to put in the parent), writing their files."""
+    text = ""
+    for c in children:
+        seg = c["name"].removeprefix("r#")
+        fn = f"f_{len(out)}"
+        mod_path = (*path, seg)
+        vis = "pub " if c["pub"] else ""
+        body = f"{'pub ' if c['fn_pub'] else ''}fn {fn}() {{}}\n"
+        out[fn] = (mod_path, c["fn_pub"] and all(x for x in c["chain"]) if "chain" in c else None)
+        if c["style"] == "inline":
+            inner = _write_tree(c["children"], f"{own_dir}/{seg}", files, mod_path, out)
+            text += f"{vis}mod {c['name']} {{\n{body}{inner}}}\n"
+            continue
+        rel = f"{own_dir}/{seg}.rs" if c["style"] == "file" else f"{own_dir}/{seg}/mod.rs"
+        inner = _write_tree(c["children"], f"{own_dir}/{seg}", files, mod_path, out)
+        files[rel] = body + inner
+        text += f"{vis}mod {c['name']};\n"
+    return text
+
+
+def _mark_chain(children: list[dict], chain: tuple = ()) -> None:
+    for c in children:
+        c["chain"] = (*chain, c["pub"])
+        _mark_chain(c["children"], c["chain"])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_module_trees())
+def test_generated_module_trees_resolve_like_rustc(tree) -> None:
+    _mark_chain(tree)
+    files: dict[str, str] = {}
+    expect: dict[str, tuple] = {}
+    files["src/lib.rs"] = _write_tree(tree, "src", files, (), expect)
+    files["Cargo.toml"] = '[package]\nname = "gen-crate"\nversion = "0.1.0"\nedition = "2021"\n'
+    with tempfile.TemporaryDirectory() as d:
+        write_files(Path(d), files)
+        recs, _ = extract_tree(Path(d), repo="o/g", commit=SHA, license="MIT", workers=1)
+    got = {r["name"]: r for r in recs}
+    assert set(got) == set(expect)
+    for fn, (mod_path, public) in expect.items():
+        r = got[fn]
+        want = "::".join(("gen_crate", *mod_path, fn))
+        assert (r["def_path"], r["target_kind"]) == (want, "lib")
+        assert r["public_path"] == (want if public else None), fn
