@@ -92,6 +92,22 @@ class SourceRepos:
             return []
         return proc.stdout.decode("utf-8", "replace").splitlines()
 
+    def tree_files(self, repo: str, commit: str) -> list[str]:
+        """Paths of the regular files (not symlinks, not submodules) at ``commit``."""
+        proc = subprocess.run(
+            ["git", "-C", str(self.path(repo)), "ls-tree", "-r", "-z", "--full-tree", commit],
+            capture_output=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            return []
+        out = []
+        for entry in proc.stdout.decode("utf-8", "replace").split("\0"):
+            meta, _, path = entry.partition("\t")
+            if meta.split(" ")[0] in ("100644", "100755") and path:
+                out.append(path)
+        return out
+
     def license_files(self, repo: str, commit: str) -> list[str]:
         """Root files at ``commit`` that look like a licence (LICENSE*, COPYING*, UNLICENSE)."""
         return [n for n in self.root_names(repo, commit) if n.lower().startswith(LICENSE_PREFIXES)]
