@@ -220,3 +220,34 @@ def test_generated_module_trees_resolve_like_rustc(tree) -> None:
         want = "::".join(("gen_crate", *mod_path, fn))
         assert (r["def_path"], r["target_kind"]) == (want, "lib")
         assert r["public_path"] == (want if public else None), fn
+
+
+def test_the_prompt_shows_the_public_module(records) -> None:
+    from corpus.prompt import module_of
+
+    by = {(r["path"], r["name"]): r for r in records}
+    assert module_of(by[("crates/mylib/src/private/mod.rs", "new")]) == "mylib"
+    assert module_of(by[("crates/core/flags/config.rs", "args")]) == "app::flags::config"
+
+
+def test_the_layout_is_read_once_per_extraction(workspace, tmp_path, monkeypatch) -> None:
+    import corpus.extract.crate as crate_mod
+
+    log = tmp_path / "built"  # a file: forked workers' calls count too
+    real = crate_mod.CrateModel
+
+    def counting(root):
+        with log.open("a") as fh:
+            fh.write(f"{root}\n")
+        return real(root)
+
+    monkeypatch.setattr(crate_mod, "CrateModel", counting)
+    for workers in (1, 2):
+        extract_tree(workspace, repo="o/ws", commit=SHA, license="MIT", workers=workers)
+    assert len(log.read_text().splitlines()) == 2  # once per run, before the pool forks
+    # a lone file with no Cargo.toml in sight walks nothing (corpus generate's case)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "x.rs").write_text("pub fn f() {}\n")
+    ctx = crate_mod.context_for(tmp_path / "src", "x.rs", repo="o/r", commit=SHA, license="MIT")
+    assert len(log.read_text().splitlines()) == 2
+    assert ctx.target_kind is None and ctx.module_path == "x"

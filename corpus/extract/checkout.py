@@ -12,8 +12,6 @@ outside ``.git``; its canonical path is what the layout uses. Reads go through
 from __future__ import annotations
 
 import os
-import posixpath
-import stat
 from functools import cached_property
 from pathlib import Path
 
@@ -35,8 +33,8 @@ def normalize(rel: str) -> str | None:
     return "/".join(parts)
 
 
-def _skipped_dir(dirpath: str, name: str) -> bool:
-    return name == ".git" or os.path.isfile(os.path.join(dirpath, name, "CACHEDIR.TAG"))
+#: A checkout listing stops here (a model of part of a huge tree beats none).
+MAX_FILES = 500_000
 
 
 class Checkout:
@@ -50,19 +48,28 @@ class Checkout:
     def _listing(self) -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
         files: set[str] = set()
         entries: dict[str, tuple[str, ...]] = {}
-        for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if not _skipped_dir(dirpath, d))
-            rel_dir = os.path.relpath(dirpath, self.root).replace(os.sep, "/")
-            rel_dir = "" if rel_dir == "." else rel_dir
-            regular = []
-            for name in filenames:
-                try:
-                    if stat.S_ISREG(os.lstat(os.path.join(dirpath, name)).st_mode):
-                        regular.append(name)
-                except OSError:
-                    continue
-            files.update(posixpath.join(rel_dir, f) for f in regular)
-            entries[rel_dir] = tuple(sorted([*dirnames, *regular]))
+        stack = [""]
+        while stack and len(files) < MAX_FILES:
+            rel_dir = stack.pop()
+            names: list[str] = []
+            try:
+                with os.scandir(os.path.join(self.root, rel_dir)) as it:
+                    for e in it:
+                        rel = f"{rel_dir}/{e.name}" if rel_dir else e.name
+                        if e.is_dir(follow_symlinks=False):
+                            if e.name != ".git" and not os.path.isfile(
+                                os.path.join(e.path, "CACHEDIR.TAG")
+                            ):
+                                stack.append(rel)
+                                names.append(e.name)
+                        elif e.is_file(follow_symlinks=False):
+                            files.add(rel)
+                            names.append(e.name)
+                        elif e.is_symlink():
+                            names.append(e.name)  # listed, never walked: resolve() follows it
+            except OSError:
+                continue
+            entries[rel_dir] = tuple(sorted(names))
         return frozenset(files), entries
 
     @property
@@ -85,6 +92,9 @@ class Checkout:
             return None
         if norm in self.files:
             return norm
+        parent, _, name = norm.rpartition("/")
+        if parent in self._listing[1] and name not in self.listdir(parent):
+            return None  # in a walked directory and not there: nothing to follow
         if norm not in self._resolved:
             self._resolved[norm] = self._follow(norm)
         return self._resolved[norm]

@@ -20,23 +20,29 @@ from dataclasses import dataclass, field
 
 from corpus.extract.cfg import cfg_only_in_tests
 
-_CHAR = r"(?P<c>'(?:[^'\\\n]|\\[^\n][^'\n]{0,9})')"
-_LIT = r'(?P<lc>//[^\n]*+)|(?P<bc>/\*)|(?P<q>")|' + _CHAR
-#: Inside a skipped body: only what keeps the braces balanced (runs of anything else are
-#: consumed by the regex engine itself, not by a Python loop).
+_STRING = r'"(?:[^"\\]++|\\.)*+"'
+_CHARLIT = r"'(?:[^'\\\n]|\\[^\n][^'\n]{0,9})'"
+_RAW = r'b?r#*"'  # a raw string starts: found by the caller (its end depends on the hashes)
+#: What the regex engine consumes itself, without a Python step: line comments, plain strings,
+#: character literals and lifetimes, identifiers (not starting a raw string).
+_SKIPPED = r"|//[^\n]*+|" + _STRING + "|" + _CHARLIT + r"|'|(?!" + _RAW + r")[A-Za-z_]\w*+"
+#: Inside a skipped body: only what keeps the braces balanced.
 _OPAQUE_RE = re.compile(
-    r"""[^/"'{}]*+(?:""" + _LIT + r"|(?P<open>\{)|(?P<close>\})|(?P<other>.))", re.S
+    r"""(?:[^/"'{}A-Za-z_]++|/(?![/*])""" + _SKIPPED + r")*+"
+    r"(?:(?P<rs>" + _RAW + r")|(?P<bc>/\*)|(?P<open>\{)|(?P<close>\})|(?P<other>.))",
+    re.S,
 )
 _KEYWORDS = (
     "pub|mod|struct|enum|union|trait|type|fn|use|impl|const|static|unsafe|async|extern|default"
     "|auto|safe|macro_rules|include|automod"
 )
-#: What cannot start a token of interest: other characters, and identifiers that are neither
-#: keywords nor a macro's name.
+#: At module level, what cannot start a token of interest: as in a body, but identifiers only
+#: when they are neither keywords nor a macro's name.
 _BORING = (
-    r"""(?:[^/"'#{};A-Za-z_]++|(?!(?:""" + _KEYWORDS + r""")\b)[A-Za-z_]\w*+(?!\s*+!)"""
-    r"|/(?![/*]))*+"
+    r"""(?:[^/"'#{};A-Za-z_]++|/(?![/*])|//[^\n]*+|""" + _STRING + "|" + _CHARLIT + r"|'"
+    r"|(?!(?:" + _KEYWORDS + r")\b|" + _RAW + r")[A-Za-z_]\w*+(?!\s*+!))*+"
 )
+_LIT = r"(?P<rs>" + _RAW + r")|(?P<bc>/\*)"
 _VIS = r"(?P<vis>\bpub\b(?:\s*\((?P<scope>[^()]*)\))?\s*)?"
 _QUALS = r"(?:(?:unsafe|async|const|extern(?:\s*\"[^\"]*\")?|default|auto|safe)\s+)*"
 _KW = r"\b(?P<kw>mod|struct|enum|union|trait|type|fn|use|impl|const|static)\b"
@@ -194,10 +200,10 @@ def _skip_block(text: str, start: int) -> int:
 
 
 def _skip_literal(text: str, m: re.Match[str], k: str | None) -> int:
-    """Past the comment, string or character literal ``m`` starts."""
+    """Past the block comment or raw string ``m`` starts (anything else: past ``m``)."""
     if k == "bc":
         return _skip_block(text, m.end())
-    if k == "q":
+    if k == "rs":
         return _skip_string(text, m.end() - 1)
     return m.end()
 
@@ -262,7 +268,7 @@ class _Scanner:
     def step(self, m: re.Match[str]) -> int:
         """Handle one token; return where to continue."""
         k, text = m.lastgroup, self.text
-        if k in ("lc", "bc", "q", "c", "other"):
+        if k in ("bc", "rs", "other"):
             return _skip_literal(text, m, k)
         if k == "attr":
             return self.attribute(m)
