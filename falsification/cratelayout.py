@@ -50,6 +50,7 @@ _IMPL_RE = re.compile(r"\bimpl\b(?:\s*<[^{;]*?>)?\s*(?:[A-Za-z_]\w*::)*(?:r#)?([
 _MACRO_RULES_RE = re.compile(r"\bmacro_rules!\s*([A-Za-z_]\w*)\s*\{")
 _DERIVE_RE = re.compile(r"proc_macro_derive\s*\(\s*(?:r#)?([A-Za-z_]\w*)")
 _KINDS = {"bin": "src/bin", "example": "examples", "test": "tests", "bench": "benches"}
+_AUTO = {"bin": "autobins", "example": "autoexamples", "test": "autotests", "bench": "autobenches"}
 _NON_MODULE_DIRS = frozenset({"src", "crates"})
 
 
@@ -259,9 +260,12 @@ class CommitLayout:
         lib = man.get("lib") if isinstance(man.get("lib"), dict) else {}
         kind = "proc-macro" if lib.get("proc-macro") or lib.get("proc_macro") else "lib"
         found = [(kind, str(lib.get("name", name)), [str(lib.get("path", "src/lib.rs"))])]
-        found.append(("bin", name, ["src/main.rs"]))
+        if pkg.get("autobins") is not False:
+            found.append(("bin", name, ["src/main.rs"]))
         for k, sub in _KINDS.items():
             found += [(k, n, c) for n, c in _declared(man, k, sub, name)]
+            if pkg.get(_AUTO[k]) is False:
+                continue  # `autotests = false`: only the declared ones
             prefix = _norm(f"{d}/{sub}") or sub
             for f in self.blobs:
                 rest = f[len(prefix) + 1 :] if f.startswith(prefix + "/") else ""

@@ -127,9 +127,12 @@ def _public_walk(layout: CommitLayout, root: Root, mods: list[str], exported: fr
             facts = layout.facts(f)
             if facts is None:
                 continue
-            if any(pub for _, pub, _ in facts.mods.get(seg, [])):
+            decls = facts.mods.get(seg, [])
+            if any(pub for _, pub, _ in decls):
                 nxt |= set(layout.children(f, d, seg, root))
-            reexported = reexported or seg in facts.pub_use_names or facts.pub_glob
+            # a private `mod seg` here is public only through a `pub use` naming it
+            glob = facts.pub_glob and not decls
+            reexported = reexported or seg in facts.pub_use_names or glob
         if nxt:
             cur = nxt
         elif reexported:

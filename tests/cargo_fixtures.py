@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import strategies as st
+
 from tests.gitrepos import make_repo
 
 ROOT_TOML = """\
@@ -276,3 +278,53 @@ CARGO_MEMBERS = ["", "crates/mylib", "crates/macros"]
 def make_workspace(root: Path) -> str:
     """Write the workspace as a git repository at ``root``; return its commit."""
     return make_repo(root, dict(FILES))
+
+
+# --------------------------------------------------------------------------- generated trees
+_NAMES = st.sampled_from(["alpha", "beta", "gamma", "delta", "r#type", "mod_x"])
+
+
+@st.composite
+def module_trees(draw, depth: int = 0) -> list[dict]:
+    """Children of a module: name, how declared (file, dir/mod.rs, inline), pub or not."""
+    names = draw(st.lists(_NAMES, unique=True, max_size=3 if depth < 3 else 0))
+    return [
+        {
+            "name": n,
+            "style": draw(st.sampled_from(["file", "mod_rs", "inline"])),
+            "pub": draw(st.booleans()),
+            "fn_pub": draw(st.booleans()),
+            "children": draw(module_trees(depth + 1)),
+        }
+        for n in names
+    ]
+
+
+def write_tree(
+    children: list[dict], own_dir: str, files: dict[str, str], path: tuple, out: dict
+) -> str:
+    """The declarations for ``children`` (text to put in the parent), writing their files."""
+    text = ""
+    for c in children:
+        seg = c["name"].removeprefix("r#")
+        fn = f"f_{len(out)}"
+        mod_path = (*path, seg)
+        vis = "pub " if c["pub"] else ""
+        body = f"{'pub ' if c['fn_pub'] else ''}fn {fn}() {{}}\n"
+        out[fn] = (mod_path, c["fn_pub"] and all(x for x in c["chain"]) if "chain" in c else None)
+        if c["style"] == "inline":
+            inner = write_tree(c["children"], f"{own_dir}/{seg}", files, mod_path, out)
+            text += f"{vis}mod {c['name']} {{\n{body}{inner}}}\n"
+            continue
+        rel = f"{own_dir}/{seg}.rs" if c["style"] == "file" else f"{own_dir}/{seg}/mod.rs"
+        inner = write_tree(c["children"], f"{own_dir}/{seg}", files, mod_path, out)
+        files[rel] = body + inner
+        text += f"{vis}mod {c['name']};\n"
+    return text
+
+
+def mark_chain(children: list[dict], chain: tuple = ()) -> None:
+    """Record on each module whether every module down to it is `pub`."""
+    for c in children:
+        c["chain"] = (*chain, c["pub"])
+        mark_chain(c["children"], c["chain"])

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from corpus.extract import extract_tree
 from corpus.extract.cargo import read_layout
@@ -25,6 +24,9 @@ from tests.cargo_fixtures import (
     EXPECTED,
     TRAIT_IMPLS,
     make_workspace,
+    mark_chain,
+    module_trees,
+    write_tree,
 )
 from tests.gitrepos import make_repo, write_files
 
@@ -155,60 +157,13 @@ def test_malformed_manifests_cost_only_themselves(tmp_path) -> None:
     assert (by["main"]["crate_name"], by["main"]["target_kind"]) == ("odd", "bin")
 
 
-# --------------------------------------------------------------------------- generated trees
-_NAMES = st.sampled_from(["alpha", "beta", "gamma", "delta", "r#type", "mod_x"])
-
-
-@st.composite
-def _module_trees(draw, depth: int = 0) -> list[dict]:
-    """Children of a module: name, how declared (file, dir/mod.rs, inline), pub or not."""
-    names = draw(st.lists(_NAMES, unique=True, max_size=3 if depth < 3 else 0))
-    return [
-        {
-            "name": n,
-            "style": draw(st.sampled_from(["file", "mod_rs", "inline"])),
-            "pub": draw(st.booleans()),
-            "fn_pub": draw(st.booleans()),
-            "children": draw(_module_trees(depth + 1)),
-        }
-        for n in names
-    ]
-
-
-def _write_tree(children: list[dict], own_dir: str, files: dict[str, str], path: tuple, out: dict):
-    """The declarations for ``children`` (text to put in the parent), writing their files."""
-    text = ""
-    for c in children:
-        seg = c["name"].removeprefix("r#")
-        fn = f"f_{len(out)}"
-        mod_path = (*path, seg)
-        vis = "pub " if c["pub"] else ""
-        body = f"{'pub ' if c['fn_pub'] else ''}fn {fn}() {{}}\n"
-        out[fn] = (mod_path, c["fn_pub"] and all(x for x in c["chain"]) if "chain" in c else None)
-        if c["style"] == "inline":
-            inner = _write_tree(c["children"], f"{own_dir}/{seg}", files, mod_path, out)
-            text += f"{vis}mod {c['name']} {{\n{body}{inner}}}\n"
-            continue
-        rel = f"{own_dir}/{seg}.rs" if c["style"] == "file" else f"{own_dir}/{seg}/mod.rs"
-        inner = _write_tree(c["children"], f"{own_dir}/{seg}", files, mod_path, out)
-        files[rel] = body + inner
-        text += f"{vis}mod {c['name']};\n"
-    return text
-
-
-def _mark_chain(children: list[dict], chain: tuple = ()) -> None:
-    for c in children:
-        c["chain"] = (*chain, c["pub"])
-        _mark_chain(c["children"], c["chain"])
-
-
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_module_trees())
+@given(module_trees())
 def test_generated_module_trees_resolve_like_rustc(tree) -> None:
-    _mark_chain(tree)
+    mark_chain(tree)
     files: dict[str, str] = {}
     expect: dict[str, tuple] = {}
-    files["src/lib.rs"] = _write_tree(tree, "src", files, (), expect)
+    files["src/lib.rs"] = write_tree(tree, "src", files, (), expect)
     files["Cargo.toml"] = '[package]\nname = "gen-crate"\nversion = "0.1.0"\nedition = "2021"\n'
     with tempfile.TemporaryDirectory() as d:
         write_files(Path(d), files)
