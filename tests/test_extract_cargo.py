@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from corpus.extract import extract_tree
 from corpus.extract.cargo import read_layout
@@ -147,10 +148,19 @@ def test_malformed_manifests_cost_only_themselves(tmp_path) -> None:
         "good/src/lib.rs": "pub fn ok() {}\n",
         "bad/Cargo.toml": "[package\nname = ",
         "bad/src/lib.rs": "pub fn lost() {}\n",
-        "odd/Cargo.toml": '[package]\nname = "odd"\nlib = 3\nbin = "x"\n[[test]]\npath = 1\n',
+        "odd/Cargo.toml": '[package]\nname = "odd"\nautobins = "x"\n[[test]]\npath = 1\n',
         "odd/src/main.rs": "fn main() {}\n",
+        "esc/Cargo.toml": (
+            '[package]\nname = "esc"\n[lib]\npath = "../../../../x.rs"\n'
+            '[[bin]]\nname = "g"\npath = "../.git/config"\n'
+        ),
     })  # fmt: skip
     recs, _ = extract_tree(tmp_path / "r", repo="o/r", commit=SHA, license="MIT", workers=1)
+    layout = read_layout(Checkout(tmp_path / "r"))
+    assert not [t for t in layout.targets if t.package == "esc"]  # never outside, never .git
+    assert [f.split(":")[0] for f in layout.findings] == [
+        "bad/Cargo.toml", "esc/Cargo.toml", "esc/Cargo.toml", "odd/Cargo.toml"
+    ]  # fmt: skip
     by = {r["name"]: r for r in recs}
     assert (by["ok"]["crate_name"], by["ok"]["target_kind"]) == ("good", "lib")
     assert by["lost"]["target_kind"] is None and by["lost"]["def_path"] == "bad::lost"
@@ -206,3 +216,37 @@ def test_the_layout_is_read_once_per_extraction(workspace, tmp_path, monkeypatch
     ctx = crate_mod.context_for(tmp_path / "src", "x.rs", repo="o/r", commit=SHA, license="MIT")
     assert len(log.read_text().splitlines()) == 2
     assert ctx.target_kind is None and ctx.module_path == "x"
+
+
+_TOML_VALUES = st.recursive(
+    st.one_of(
+        st.booleans(),
+        st.integers(-3, 3),
+        st.sampled_from(["", "x", "src/lib.rs", "../a.rs", ".git/config", "lib", "*"]),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(["name", "path"]), inner)
+    ),
+    max_leaves=6,
+)
+_KEYS = ["lib", "bin", "test", "example", "bench", "workspace", "dependencies", "target"]
+_PKG_KEYS = ["name", "edition", "build", "autobins", "autotests", "autolib", "workspace"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from(_KEYS), _TOML_VALUES, max_size=4),
+    st.dictionaries(st.sampled_from(_PKG_KEYS), _TOML_VALUES, max_size=4),
+)
+def test_any_manifest_is_read_without_crashing(top, package) -> None:
+    import tomli_w
+
+    with tempfile.TemporaryDirectory() as d:
+        write_files(Path(d), {
+            "Cargo.toml": tomli_w.dumps({**top, "package": package}),
+            "src/lib.rs": "pub fn f() {}\n",
+            "src/main.rs": "fn main() {}\n",
+        })  # fmt: skip
+        layout = read_layout(Checkout(d))
+        for t in layout.targets:
+            assert t.root in Checkout(d).files

@@ -100,6 +100,10 @@ def _table(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
 def _tables(value: Any) -> list[dict[str, Any]]:
     return [t for t in value if isinstance(t, dict)] if isinstance(value, list) else []
 
@@ -177,8 +181,8 @@ def _path_deps(data: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 def workspace_members(root: str, manifests: dict[str, dict[str, Any]]) -> list[str]:
     """Member package directories of the workspace at ``root``, in cargo's discovery order."""
     ws = _table(manifests[root].get("workspace"))
-    members_decl = [m for m in ws.get("members", []) if isinstance(m, str)]
-    exclude = [e for e in ws.get("exclude", []) if isinstance(e, str)]
+    members_decl = _strings(ws.get("members"))
+    exclude = _strings(ws.get("exclude"))
     wsdeps = _table(ws.get("dependencies"))
     members: list[str] = []
 

@@ -122,6 +122,7 @@ class CrateModel:
             "files_in_several_targets": sum(1 for f in files if self.readers[f] > 1),
             "files_in_no_target": sorted(unowned),
             "findings": list(self.layout.findings),
+            "unresolved_mods": sorted(u for t in self.trees for u in t.unresolved),
         }
 
 
