@@ -273,6 +273,25 @@ def _unsafe_flag_cleared(recs):
     return recs, {r["id"] for r in picked}
 
 
+def _dir_segment(r):
+    # the defect: a directory that is no module (ripgrep::crates::core::flags::..)
+    crate, rest = r["def_path"].split("::", 1)
+    r["def_path"] = r["qualified_path"] = f"{crate}::src::{rest}"
+
+
+def _wrong_module(r):
+    crate, rest = r["def_path"].split("::", 1)
+    r["def_path"] = r["qualified_path"] = f"{crate}::part_99::{rest}"
+
+
+def _private_public(r):
+    r["public_path"] = f"{r['crate_name']}::nowhere::{r['name']}"
+
+
+def _unowned_but_read(r):
+    r["target_kind"] = None  # its file is a module of the lib: a target does read it
+
+
 def _broken_code_blocks(recs):
     picked = [r for r in recs if "```" in (r["doc"] or "")]
     for r in picked:
@@ -330,7 +349,10 @@ DEFECTS: dict[str, list[tuple[str, object]]] = {
     "integrity.published_documented": [
         ("table", one(_set(doc=None, doc_summary=None, doc_sections=[])))
     ],
-    "integrity.derived_fields": [("table", one(_set(doc_summary="Something else.")))],
+    "integrity.derived_fields": [
+        ("table", one(_set(doc_summary="Something else."))),
+        ("table", one(_set(qualified_path="alpha::elsewhere"))),
+    ],
     "integrity.stats_consistent": [("dataset", _edit_stats)],
     "provenance.pins_full_sha": [("dataset", _move_pin)],
     "provenance.commit_exists": [("table", one(_set(commit="1" * 40), reid=True))],
@@ -349,6 +371,13 @@ DEFECTS: dict[str, list[tuple[str, object]]] = {
         ("extractor", _unstable),
     ],
     "provenance.permalinks": [("table", one(_set(permalink="https://github.com/a/b")))],
+    "provenance.paths_resolve": [
+        ("table", one(_dir_segment)),
+        ("table", one(_wrong_module, pick=7)),
+        ("table", one(_private_public, pick=3)),
+        ("table", one(_unowned_but_read, pick=5)),
+        ("table", one(_set(crate_name="other"))),
+    ],
     "provenance.versions": [("table", one(_set(extractor_version="0.0.1")))],
     "provenance.license_pinned": [("table", one(_set(license="Apache-2.0")))],
     "provenance.license_detected": [

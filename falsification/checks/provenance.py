@@ -306,3 +306,36 @@ def license_pinned(ctx: SuiteContext) -> Outcome:
     ev = f"{len(bad)} records' licence differs from their package's"
     ev += f"; no licence file at the pin for {no_file}" if no_file else "; licence files present"
     return outcome(not (bad or no_file), ev, bad)
+
+
+@check(
+    "provenance.paths_resolve",
+    points=2,
+    severity="critical",
+    needs_sources=True,
+    hypothesis="Every def_path resolves in the crate layout at the pinned commit, read from "
+    "the blobs independently of the extractor: its crate is a Cargo target of that name and "
+    "kind, each segment a module file or inline mod from the crate root to the record's file, "
+    "then items the file declares; every public_path is a library's, each segment a pub "
+    "module or a name a pub use re-exports; a record no target reads has no src/crates "
+    "directory segment, and indeed no target reads its file.",
+)
+def paths_resolve(ctx: SuiteContext) -> Outcome:
+    from falsification.pathcheck import def_path_problem, public_path_problem
+
+    bad: dict[str, list[str]] = defaultdict(list)
+    example: dict[str, str] = {}
+    for r in ctx.records:
+        layout = ctx.layouts[(r["repo"], r["commit"])]
+        for field, problem in (
+            ("def_path", def_path_problem(layout, r)),
+            ("public_path", public_path_problem(layout, r)),
+        ):
+            if problem is not None:
+                bad[field].append(r["id"])
+                example.setdefault(field, f"{r[field]} ({r['path']}): {problem}")
+    ev = ", ".join(f"{k}: {len(v)}" for k, v in sorted(bad.items())) or "all resolve"
+    if example:
+        ev += "; e.g. " + "; ".join(example[k] for k in sorted(example))
+    offenders = sorted({i for v in bad.values() for i in v})
+    return outcome(not bad, f"{len(offenders)}/{len(ctx.records)} records' paths ({ev})", offenders)
