@@ -365,6 +365,8 @@ DEFECTS: dict[str, list[tuple[str, object]]] = {
         ("table", one(_set(qualified_path="crate::elsewhere::f"))),
         ("table", one(_set(return_type="Option<u8>"))),
         ("table", one(_set(attributes=["#[inline(always)]"]))),
+        ("table", one(_set(file_parse_error=True))),
+        ("table", one(_set(public_path="crate::f"))),
     ],
     "provenance.deterministic": [
         ("table", share(_set(qualified_path="elsewhere::f"), frac=1.0)),

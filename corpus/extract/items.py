@@ -361,9 +361,10 @@ class _Walker:
         base_byte: int,
         base_row: int,
         origin: str,
-        parse_error: bool,
+        file_parse_error: bool,
     ) -> None:
-        """Append the record for one function node."""
+        """Append the record for one function node (``file_parse_error``: its file, or the
+        macro body it was recovered from, has a parse error somewhere)."""
         ctx = self.ctx
         name_node = node.child_by_field_name("name")
         if name_node is None:
@@ -404,7 +405,9 @@ class _Walker:
                 "test_reason": test_reason,
                 "is_nested": scope.nested,
                 "origin": origin,
-                "parse_error": parse_error,
+                # Only an error inside the body can be left (one elsewhere drops the fn).
+                "parse_error": node.has_error,
+                "file_parse_error": file_parse_error,
                 "license": ctx.license,
                 "extractor_version": EXTRACTOR_VERSION,
                 "grammar_version": GRAMMAR_VERSION,
