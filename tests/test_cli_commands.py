@@ -227,3 +227,15 @@ def test_card_refuses_a_folder_that_is_not_a_build(tmp_path: Path) -> None:
     assert "sources.lock" in result.output and not (tmp_path / "card.md").exists()
     missing = invoke("card", tmp_path / "nope", "--out", tmp_path / "card.md")
     assert missing.exit_code == ExitCode.BAD_INPUT
+
+
+def test_help_paragraphs_wrap_at_the_terminal_not_at_the_source() -> None:
+    # Regression: Typer's rich mode kept the docstrings' line breaks ("Exit 2 when the\n
+    # folder"), giving ragged help at 80 columns.
+    from corpus.commands._common import reflow
+
+    assert reflow("One two\nthree.\n\n- item\n  more\n- next\n\nEnd\nhere.") == (
+        "One two three.\n\n- item\n  more\n- next\n\nEnd here."
+    )
+    res = runner.invoke(app, ["card", "--help"], env={"COLUMNS": "200"})
+    assert "Exit 2 when the folder is not a complete build" in res.output

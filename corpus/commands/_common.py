@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -119,6 +120,27 @@ def _usage_piece(param: Any) -> str:
     return name if param.required else f"[{name}]"
 
 
+_KEEP_BREAK = re.compile(r"^(\s|[-*] |\d+[.)] |\|)")
+
+
+def reflow(text: str | None) -> str | None:
+    """A docstring's paragraphs as single lines, so help wraps at the terminal's width, not
+    the source's (Typer's rich mode keeps every line break). List items, indented lines and
+    table rows keep their own lines."""
+    if not text:
+        return text
+    paragraphs = []
+    for para in text.split("\n\n"):
+        lines: list[str] = []
+        for line in para.split("\n"):
+            if lines and line.strip() and not _KEEP_BREAK.match(line):
+                lines[-1] = f"{lines[-1].rstrip()} {line.strip()}"
+            else:
+                lines.append(line)
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
+
+
 def _help_class(base: type) -> type:
     """``base`` (Typer's command or group class) with flags that show no metavar, the help
     option included, and arguments written ``PATH...`` / ``[DATASET]`` in the usage line."""
@@ -126,6 +148,7 @@ def _help_class(base: type) -> type:
     class Command(base):  # type: ignore[misc, valid-type]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
+            self.help = reflow(self.help)
             _quiet_flags(self.params)
             _plain_arguments(self.params)
 
