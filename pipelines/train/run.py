@@ -160,8 +160,9 @@ def make_trainer(cfg: TrainConfig, *, progress: bool = False, extra_callbacks: l
     model = build_model(cfg, device)
     args = sft_config(cfg, device, eval_ds is not None, _Planned(stats.schedule))
     callbacks: list = [JsonlMetrics(Path(cfg.output_dir) / METRICS_FILE), RichProgress(progress)]
-    if args.eval_strategy != "no" and cfg.early_stopping_patience:
-        callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
+    patience = stats.schedule["patience"]
+    if args.eval_strategy != "no" and patience:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=patience))
     if args.world_size > 1:
         from pipelines.train.callbacks import RankSync
 
