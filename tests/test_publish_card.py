@@ -334,3 +334,21 @@ def test_the_licence_table_comes_from_the_detection(tmp_path: Path) -> None:
         "`LICENSE-APACHE`: Apache-2.0; `LICENSE-MIT`: MIT | `widget-tools`: MPL-2.0 |" in card
     )
     assert "| other/thing | Unlicense OR MIT | not detected (an older build) |" in card
+
+
+def test_restaging_over_a_killed_staging_loses_nothing(tmp_path: Path) -> None:
+    # Regression: staging replaced the folder by rmtree then rename, so a kill between the
+    # two lost it; it is the one swap mechanism now (a kill leaves the old or the new).
+    import os
+
+    from corpus.store import _swap_names
+
+    ds = make_build(tmp_path / "ds", 6)
+    out = stage_dataset(ds, tmp_path / "stage", check_load=False)
+    card = (out / "README.md").read_text()
+    _, old = _swap_names(out)
+    os.replace(out, old)  # killed after moving the old staging aside
+    assert not out.exists()
+    out = stage_dataset(ds, tmp_path / "stage", check_load=False)
+    assert (out / "README.md").read_text() == card
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ds", "stage"]
