@@ -4,6 +4,7 @@ cannot be reached is a network error (exit 1) with what to do."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -123,3 +124,33 @@ def test_an_unreachable_hub_is_a_network_error_with_the_way_out() -> None:
     missing = OSError("Qwen/nope is not a local folder and is not a valid model identifier")
     bad = load_error("Qwen/nope", "model", missing)
     assert isinstance(bad, BadInputError) and bad.exit_code == ExitCode.BAD_INPUT
+
+
+def test_a_load_error_is_one_line_and_knows_when_offline_is_already_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Regression: the message embedded transformers' multi-line text and advised setting
+    # HF_HUB_OFFLINE=1 when it was already set.
+    from pipelines.train.model import load_error
+
+    exc = OSError("We couldn't connect to 'https://huggingface.co'.\nCheck your connection\n\nor")
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    err = load_error("Qwen/Nope", "model", exc)
+    assert "\n" not in str(err) and "HF_HUB_OFFLINE=1" in str(err)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    err = load_error("Qwen/Nope", "model", exc)
+    assert type(err) is CorpusError and "\n" not in str(err)
+    assert "not in the Hugging Face cache and HF_HUB_OFFLINE is set" in str(err)
+    assert "--model DIR" in str(err) and "set HF_HUB_OFFLINE=1" not in str(err)
+
+
+def test_quant_report_of_an_unreachable_model_exits_1_with_the_way_out(tmp_path: Path) -> None:
+    # Regression: every load error of quant-report (and export) was bad input (exit 2).
+    proc = subprocess.run(
+        [sys.executable, "-m", "corpus.cli", "train", "quant-report", "--model", "Qwen/Nope-0.5B",
+         "--out", str(tmp_path / "q")],
+        capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1",
+                                             "HF_HOME": str(tmp_path / "hf")},
+    )  # fmt: skip
+    assert proc.returncode == ExitCode.FAILURE, proc.stderr
+    assert "HF_HUB_OFFLINE is set" in proc.stderr and "--model DIR" in proc.stderr
