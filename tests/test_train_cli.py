@@ -42,6 +42,22 @@ def test_a_checkout_installs_the_extra_editable_with_its_constraints(tmp_path: P
     assert f"--index-url {TORCH_CPU_INDEX} torch" in cpu_wheel and "-c " not in cpu_wheel
 
 
+def test_every_extra_gets_the_install_line_of_this_install(tmp_path: Path) -> None:
+    # Regression: eval, serve and the Ray executor printed `pip install torch && pip install
+    # 'rustdoc-corpus[train]'` even in a git checkout.
+    (tmp_path / "constraints.txt").write_text("torch==2.13.0\n")
+    co = Install("checkout", tmp_path)
+    for extra in ("eval", "ray"):
+        line = extra_install_command(extra, co, gpu=False, python="py")
+        assert line == f"py -m pip install -c {tmp_path}/constraints.txt -e '{tmp_path}[{extra}]'"
+    both = extra_install_command("train,serve", co, gpu=False, python="py")
+    assert both.startswith("py -m pip install -c") and "torch &&" in both
+    assert both.endswith(f"-e '{tmp_path}[train,serve]'")
+    sources = [p for d in ("corpus", "pipelines", "tui") for p in (ROOT / d).rglob("*.py")]
+    hard_coded = [p for p in sources if "install 'rustdoc-corpus[" in p.read_text()]
+    assert not hard_coded, hard_coded
+
+
 def test_this_environment_is_detected_as_a_checkout(tmp_path: Path) -> None:
     assert detect_install() == Install("checkout", ROOT)
     site = tmp_path / "site-packages" / "corpus"  # a wheel's copy: no source tree around it
