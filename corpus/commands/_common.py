@@ -19,7 +19,8 @@ from corpus.errors import BadInputError, CorpusError, ExitCode
 __all__ = ["BadInputError", "CorpusError", "ExitCode", "console", "err_console", "fail"]
 
 console = Console(stderr=False, highlight=False)
-err_console = Console(stderr=True, highlight=False)
+#: Into a pipe or a file (cron, CI) every message is one line however long: soft wrap.
+err_console = Console(stderr=True, highlight=False, soft_wrap=not sys.stderr.isatty())
 
 
 def fail(message: str, code: ExitCode = ExitCode.FAILURE) -> NoReturn:
@@ -184,7 +185,18 @@ def group_class() -> type:
     """The class every `corpus` command group is made with (pass as ``cls=``)."""
     from typer.core import TyperGroup
 
-    return _help_class(TyperGroup)
+    class Group(_help_class(TyperGroup)):  # type: ignore[misc]
+        def main(self, *args: Any, **kwargs: Any) -> Any:
+            # A usage error into a pipe (cron, CI) is click's plain lines, not a panel drawn
+            # 80 columns wide that splits an option's name; help keeps its panels.
+            from typer import core
+
+            if sys.stderr.isatty():
+                return super().main(*args, **kwargs)
+            kwargs.setdefault("windows_expand_args", True)
+            return core._main(self, *args, rich_markup_mode=None, **kwargs)
+
+    return Group
 
 
 def add_command(app: typer.Typer, name: str, fn: Callable[..., Any], panel: str, **kw: Any) -> None:
