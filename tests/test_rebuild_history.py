@@ -221,3 +221,11 @@ def test_write_sources_merges_pins_into_the_file_as_it_is_now() -> None:
     # a branch changed meanwhile: the pin built for the old branch does not belong there
     moved = [Source("o/x", "https://github.com/o/x.git", old, "MIT", "main")]
     assert merge_built_pins(moved, built) == moved
+
+
+def test_history_of_a_folder_that_does_not_exist_is_bad_input(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["history", "--out", str(tmp_path / "typo")])
+    assert res.exit_code == 2 and "no such output folder" in res.output
+    (tmp_path / "empty").mkdir()
+    res = runner.invoke(app, ["history", "--out", str(tmp_path / "empty")])
+    assert res.exit_code == 0 and "no history yet" in res.output

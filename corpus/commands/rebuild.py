@@ -109,8 +109,11 @@ def history(
     with user_errors():
         import json
 
+        from corpus.errors import BadInputError
         from pipelines.history import history_path, read_history
 
+        if not Path(out).is_dir():  # a mistyped --out is not an empty history
+            raise BadInputError(f"{out}: no such output folder (the --out of a build)")
         path = history_path(out)
         records = read_history(path, limit or None)
         if as_json:
