@@ -352,3 +352,23 @@ def test_restaging_over_a_killed_staging_loses_nothing(tmp_path: Path) -> None:
     out = stage_dataset(ds, tmp_path / "stage", check_load=False)
     assert (out / "README.md").read_text() == card
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ds", "stage"]
+
+
+def test_card_shows_a_real_record_as_the_trainer_sees_it_and_how_to_report_one(
+    staged: tuple[Path, Path, str],
+) -> None:
+    from corpus.prompt import PromptSpec, messages
+
+    ds, _, card = staged
+    m = re.search(r"A real example, `([^`]+)` \(\[source\]\(([^)]+)\)\):", card)
+    assert m, "the card has no real example"
+    rows = [r for r in read_records(ds).to_dicts() if r["permalink"] == m.group(2)]
+    assert len(rows) == 1 and rows[0]["qualified_path"] == m.group(1)
+    for turn in messages(rows[0], PromptSpec(), count=len):  # every turn, verbatim
+        assert f"**{turn['role']}**" in card and turn["content"] in card
+    assert rows[0]["signature"].split("(")[0] in card
+    problems = card.split("## Report a problem or request removal", 1)
+    assert len(problems) == 2, "no report-a-problem section"
+    body = problems[1].split("\n## ", 1)[0]
+    assert f"https://huggingface.co/datasets/{REPO_ID}/discussions" in body
+    assert "`id`" in body and "removed" in body
