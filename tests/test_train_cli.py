@@ -107,6 +107,18 @@ def test_bad_input_fails_before_torch_and_leaves_no_run_folder(tmp_path: Path) -
             ],
             "not a model directory",
         ),
+        (
+            [
+                "train",
+                "--data",
+                str(make_tui_dataset(tmp_path / "mix", 5)),
+                "--out",
+                str(out),
+                "--set",
+                'mixture={"no-such/repo": 0.5}',
+            ],
+            "mixture names no-such/repo, not in the training data",
+        ),
     ):
         res = _run(args, tmp_path)
         assert res.returncode == ExitCode.BAD_INPUT, res.stderr

@@ -189,8 +189,14 @@ def check_inputs(cfg: TrainConfig, *, resume: bool = False) -> Path | None:
     from corpus.layout import check_dataset_spec
     from pipelines.train.model import _check_model_source
 
-    check_dataset_spec(cfg.dataset, cfg.dataset_config)
+    local = check_dataset_spec(cfg.dataset, cfg.dataset_config)
     _check_model_source(cfg.model)
+    if cfg.mixture and local is not None:  # a typo in a weight fails here, not after torch
+        from corpus.store import read_records
+        from pipelines.train.mixture import check_mixture
+
+        df = read_records(local, cfg.dataset_config)
+        check_mixture(cfg.mixture, set(df.filter(df["split"] == cfg.train_split)["repo"]))
     out = Path(cfg.output_dir)
     if resume:
         checkpoint = last_checkpoint(out)
