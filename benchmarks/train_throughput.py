@@ -58,7 +58,8 @@ def _optimizer(name: str, params: list) -> object:
 
 
 def _peak_bytes(device: str) -> int:
-    """Peak memory of the run: CUDA's allocator on GPU, the process's max RSS on CPU."""
+    """Peak memory of the run: CUDA's allocator on GPU; on CPU the process's max RSS, which
+    also counts building the random fp32 model (an upper bound, not the run's own peak)."""
     if device == "cuda":
         import torch
 
