@@ -305,6 +305,32 @@ async def test_r_on_a_check_naming_nothing_says_so(dataset: Path) -> None:
 
 
 @run_async
+async def test_tab_into_the_offenders_highlights_one_and_enter_opens_it(dataset: Path) -> None:
+    app = CorpusApp(dataset, cursor_blink=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await pilot.pause()
+        await pilot.press("tab")  # from the checks (semantics.arguments_exist) to its records
+        await pilot.pause()
+        offenders = app.screen.query_one("#offenders", OptionList)
+        assert app.focused is offenders and offenders.highlighted == 0
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DetailScreen)
+        assert app.screen.record["id"] == RECORDS[3]["id"]
+        await pilot.press("escape")
+        await pilot.pause()
+        offenders = app.screen.query_one("#offenders", OptionList)
+        await pilot.press("shift+tab", "tab")  # away and back: the highlight stays
+        await pilot.pause()
+        assert app.focused is offenders and offenders.highlighted == 0
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DetailScreen)
+
+
+@run_async
 async def test_a_record_no_check_names_says_exactly_that(dataset: Path) -> None:
     app = CorpusApp(dataset, cursor_blink=False)
     async with app.run_test(size=(120, 50)) as pilot:

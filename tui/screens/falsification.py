@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -204,6 +204,15 @@ class FalsificationScreen(Screen):
         if offenders.option_count:
             offenders.focus()
             offenders.highlighted = 0
+
+    @on(events.DescendantFocus, "#offenders")
+    def _offenders_focused(self) -> None:
+        # Tab lands on the list with nothing highlighted (it was just filled): highlight its
+        # first record, so that enter opens one; a highlight it already has stays.
+        offenders = self.query_one("#offenders", OptionList)
+        if offenders.highlighted is None:
+            enabled = (i for i, o in enumerate(offenders.options) if not o.disabled)
+            offenders.highlighted = next(enabled, None)
 
     @on(OptionList.OptionSelected, "#offenders")
     def _offender_selected(self, event: OptionList.OptionSelected) -> None:
