@@ -23,6 +23,7 @@ from tests.tui_fixtures import (
     RUSTDOC_DOC,
     make_tui_dataset,
     run_async,
+    screen_lines,
     shown,
     varied_records,
 )
@@ -328,6 +329,24 @@ async def test_tab_into_the_offenders_highlights_one_and_enter_opens_it(dataset:
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, DetailScreen)
+
+
+@run_async
+async def test_at_80x24_the_header_keeps_the_verdict_and_the_offenders_have_room(
+    dataset: Path,
+) -> None:
+    app = CorpusApp(dataset, cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "score 92/100 WARN" in screen_lines(app)[0]
+        await pilot.press("3")
+        await pilot.pause()
+        await highlight_check(pilot, "syntax.signatures_parse")  # names records 2, 3 and 4
+        lines = screen_lines(app)
+        assert "Falsification" in lines[0] and "score 92/100 WARN" in lines[0]
+        for i in (2, 3, 4):  # each offender on a line of its own, its location below
+            at = [n for n, line in enumerate(lines) if f"::func_{i} " in line]
+            assert at and f"src/mod_{i}.rs:1{i}" in lines[at[0] + 1], "\n".join(lines)
 
 
 @run_async

@@ -176,3 +176,22 @@ def test_preflight_of_the_runs_folder(tmp_path: Path) -> None:
     (tmp_path / "f").write_text("x")
     with pytest.raises(BadInputError, match="not a directory"):
         check_runs_dir(tmp_path / "f")
+
+
+# -- the header line ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", [40, 60, 80, 120, 200])
+def test_header_keeps_screen_score_and_verdict_at_any_width(tmp_path: Path, width: int) -> None:
+    from tui.data import load_corpus
+    from tui.widgets.header import header_text
+
+    corpus = load_corpus(make_tui_dataset(tmp_path, 5))
+    corpus.path = corpus.path.with_name("a-dataset-with-a-rather-long-folder-name")
+    line = header_text(corpus, "Falsification", width=width).plain
+    assert cell_len(line) <= width
+    assert "Falsification" in line and "92/100 WARN" in line, line
+    if width >= 200:  # room for everything
+        assert "5 records" in line and "extractor 1.0.0" in line and corpus.name in line
+    loading = header_text(None, "Records", width=width).plain
+    assert "Records" in loading and "loading…" in loading and cell_len(loading) <= width
