@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from corpus.cli import app as cli_app
 from corpus.errors import ExitCode
 from corpus.prompt import doc_as_comment
+from tests.records_factory import make_dataset_dir
 from tests.tui_fixtures import (
     PASSED_NAMING,
     RUSTDOC_DOC,
@@ -25,6 +26,7 @@ from tests.tui_fixtures import (
     run_async,
     screen_lines,
     shown,
+    varied_record,
     varied_records,
 )
 from tui.app import CorpusApp
@@ -78,17 +80,17 @@ async def test_detail_shows_the_exact_doc_with_comment_and_markdown_toggles(data
         screen = await open_by_search(pilot, "fn func_6(")
         assert screen.record["doc"] == RUSTDOC_DOC
         doc = screen.query_one("#doc", Static)
-        assert str(doc.render()) == RUSTDOC_DOC  # exactly the training target
+        assert str(doc.content) == RUSTDOC_DOC  # exactly the training target
         shot = shown(app)
         for literal in ("# Examples", "```rust", "[`help_heading`]"):
             assert literal in shot
         await pilot.press("t")  # the /// lines the model is trained to write
         await pilot.pause()
-        assert str(screen.query_one("#doc", Static).render()) == doc_as_comment(RUSTDOC_DOC)
+        assert str(screen.query_one("#doc", Static).content) == doc_as_comment(RUSTDOC_DOC)
         assert "/// # Examples" in shown(app) and "as the model is trained" in shown(app)
         await pilot.press("t")  # again: back to the exact text
         await pilot.pause()
-        assert str(screen.query_one("#doc", Static).render()) == RUSTDOC_DOC
+        assert str(screen.query_one("#doc", Static).content) == RUSTDOC_DOC
         await pilot.press("m")  # rendered: the heading loses its #, the link its backticks
         await pilot.pause()
         assert isinstance(screen.query_one("#doc"), Markdown)
@@ -96,7 +98,35 @@ async def test_detail_shows_the_exact_doc_with_comment_and_markdown_toggles(data
         assert "# Examples" not in shot and "Examples" in shot and "[`help_heading`]" not in shot
         await pilot.press("m")
         await pilot.pause()
-        assert str(screen.query_one("#doc", Static).render()) == RUSTDOC_DOC
+        assert str(screen.query_one("#doc", Static).content) == RUSTDOC_DOC
+
+
+#: A doc line and a source line each far wider than 80 columns.
+LONG_DOC = "Short first line.\n" + " ".join(f"word{i}" for i in range(30)) + "\n\nEnd."
+LONG_SOURCE = "pub fn func_0(x: u32) -> u32 {\n    " + " + ".join(["x"] * 40) + "\n}"
+
+
+@run_async
+async def test_at_80_columns_every_wrap_of_doc_and_source_is_marked(tmp_path: Path) -> None:
+    records = varied_records(5)
+    records[0] = varied_record(0, doc=LONG_DOC, source=LONG_SOURCE)
+    ds = make_dataset_dir(tmp_path / "demo", records)
+    app = CorpusApp(ds, cursor_blink=False)
+    async with app.run_test(size=(80, 60)) as pilot:
+        await settle(pilot)
+        screen = await open_by_search(pilot, "fn func_0(")
+        lines = screen_lines(app)
+        for widget, text, gutter in (("#doc", LONG_DOC, 2), ("#source", LONG_SOURCE, 4)):
+            region = screen.query_one(widget).region
+            rows = lines[region.y : region.bottom]
+            # Each row: gutter (a line number, blanks, or ↪ where a line goes on), then text.
+            marks = [r[region.x : region.x + gutter] for r in rows]
+            assert sum("↪" in m for m in marks) >= 2, "\n".join(rows)
+            body = [r[region.x + gutter :].rstrip() for r in rows]
+            pairs = zip(marks, body, strict=True)
+            joined = "".join(("" if "↪" in m else "\n") + b for m, b in pairs)
+            # Rows joined at the marks give the lines back (each row's end space trimmed here).
+            assert joined.lstrip("\n").replace(" ", "") == text.replace(" ", ""), joined
 
 
 @run_async
