@@ -239,3 +239,15 @@ def test_help_paragraphs_wrap_at_the_terminal_not_at_the_source() -> None:
     )
     res = runner.invoke(app, ["card", "--help"], env={"COLUMNS": "200"})
     assert "Exit 2 when the folder is not a complete build" in res.output
+
+
+@pytest.mark.parametrize("columns", ["80", "120"])
+def test_sample_lines_end_in_text_not_a_dangling_separator(tmp_path: Path, columns: str) -> None:
+    # Regression: "impl · split train ·" with the permalink wrapped onto the next line.
+    ds = make_tui_dataset(tmp_path, 10)
+    result = runner.invoke(app, ["sample", str(ds), "-n", "10"], env={"COLUMNS": columns})
+    assert result.exit_code == 0, result.output
+    rows = [row.strip("│ ") for row in result.output.splitlines()]
+    assert not [row for row in rows if row.endswith("·") or row.startswith("·")], result.output
+    assert sum(row.startswith("https://github.com/") for row in rows) == 10  # a line of its own
+    assert result.output.count(" · split ") == 10
