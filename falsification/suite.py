@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import pickle
 import time
 from collections.abc import Iterable
-from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from falsification.context import SuiteContext
 from falsification.registry import Check, Outcome, select
 from falsification.report import CheckResult, Report
+
+if TYPE_CHECKING:
+    from falsification.apart import Apart
 
 NO_SOURCES = "cannot be verified without --sources-dir: no points"
 
@@ -30,9 +31,10 @@ def run_suite(
 
     ``only`` runs a subset (a partial report, for debugging and tests). ``options`` tune the
     sample sizes (``hypothesis_examples``, ``fuzz_cases``, ``determinism_files``). With
-    ``workers`` > 1 the checks registered ``apart`` run in a second process (started fresh,
-    reading the corpus itself) while this one runs the rest: the same results, in the same
-    order. Raises ``BadInputError`` when the corpus cannot be read.
+    ``workers`` > 1 the checks registered ``apart`` run in a second process
+    (``falsification.apart``: started fresh, reading the corpus itself) while this one runs
+    the rest: the same results, in the same order. Raises ``BadInputError`` when the corpus
+    cannot be read.
     """
     t0 = time.perf_counter()
     checks = select(only)
@@ -42,7 +44,7 @@ def run_suite(
         ctx = SuiteContext.load(dataset, sources_dir, seed=seed, **options)
     except BaseException:
         if pending is not None:
-            pending[0].shutdown(wait=False, cancel_futures=True)
+            pending.close()
         raise
     away = set(apart) if pending is not None else set()
     results = {c.id: run_check(ctx, c) for c in checks if c.id not in away}
@@ -97,36 +99,23 @@ def run_checks(
 
 def _start_apart(
     dataset: Path, sources_dir: Path | None, seed: int, options: dict[str, Any], ids: list[str]
-) -> tuple[ProcessPoolExecutor, Future] | None:
-    """Start ``run_checks`` of ``ids`` in a fresh process (spawned, not forked: the corpus is
-    read with polars, whose thread pool does not survive a fork); None when it cannot start."""
-    import multiprocessing as mp
-
-    from corpus.lifetime import init_worker
+) -> Apart | None:
+    """``run_checks`` of ``ids`` started in a second process; None when it cannot start."""
+    from falsification.apart import start
 
     try:
-        pool = ProcessPoolExecutor(
-            max_workers=1,
-            mp_context=mp.get_context("spawn"),
-            initializer=init_worker,
-            initargs=(os.getpid(), None),  # it dies with the suite's process
-        )
-        return pool, pool.submit(run_checks, dataset, sources_dir, seed, options, ids)
-    except (OSError, RuntimeError):
+        return start(dataset, sources_dir, seed, options, ids)
+    except OSError:
         return None
 
 
-def _finish_apart(
-    pending: tuple[ProcessPoolExecutor, Future], ctx: SuiteContext, checks: list[Check]
-) -> dict[str, CheckResult]:
+def _finish_apart(pending: Apart, ctx: SuiteContext, checks: list[Check]) -> dict[str, CheckResult]:
     """The second process's results; if it died, the same checks run here instead."""
-    from corpus.errors import CorpusError
+    from falsification.apart import ApartFailed
 
-    pool, future = pending
-    try:
-        with pool:
-            return future.result()
-    except CorpusError:
-        raise
-    except Exception:  # a killed or broken worker: its checks still get their run
-        return {c.id: run_check(ctx, c) for c in checks}
+    with pending:
+        try:
+            return pending.result()
+        except (ApartFailed, OSError, EOFError, pickle.UnpicklingError):
+            pass
+    return {c.id: run_check(ctx, c) for c in checks}

@@ -3,13 +3,15 @@ the same results, in the same order, as in one process, passing or failing."""
 
 from __future__ import annotations
 
-from concurrent.futures import Future
-from concurrent.futures.process import BrokenProcessPool
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from falsification import all_checks, run_suite
+from falsification.apart import Apart
 from falsification.suite import _picklable
 from tests.falsification_fixtures import copy_corpus, make_clean_corpus, rewrite_records
 
@@ -55,22 +57,32 @@ def test_failures_found_apart_are_the_same_too(clean, tmp_path: Path) -> None:
 def test_a_second_process_that_dies_costs_no_check(clean, monkeypatch) -> None:
     import falsification.suite as suite
 
-    class Dead:
-        def __enter__(self) -> Dead:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            return None
-
-    def dead_start(*args: object) -> tuple[Dead, Future]:
-        future: Future = Future()
-        future.set_exception(BrokenProcessPool("killed"))
-        return Dead(), future
+    def dead_start(*args: object) -> Apart:
+        # a second process killed before it could answer
+        proc = subprocess.Popen([sys.executable, "-c", "import os; os.kill(os.getpid(), 9)"])
+        read_fd, write_fd = os.pipe()
+        os.close(write_fd)
+        return Apart(proc, read_fd)
 
     monkeypatch.setattr(suite, "_start_apart", dead_start)
     assert _report(clean.dataset, clean.sources_dir, 2) == _report(
         clean.dataset, clean.sources_dir, 1
     )
+
+
+def test_a_script_without_a_main_guard_runs_once(clean, tmp_path: Path) -> None:
+    # the second process must not re-run the caller's __main__ (as a multiprocessing spawn
+    # would): this script prints once
+    script = tmp_path / "run.py"
+    script.write_text(
+        "from falsification import run_suite\n"
+        f"r = run_suite({str(clean.dataset)!r}, {str(clean.sources_dir)!r}, "
+        "hypothesis_examples=5, workers=2)\n"
+        "print('score', r.score)\n"
+    )
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("score") == 1
 
 
 def test_an_injected_extractor_keeps_every_check_in_this_process() -> None:
