@@ -109,11 +109,8 @@ def history(
     with user_errors():
         import json
 
-        from corpus.errors import BadInputError
         from pipelines.history import history_path, read_history
 
-        if not Path(out).is_dir():  # a mistyped --out is not an empty history
-            raise BadInputError(f"{out}: no such output folder (the --out of a build)")
         path = history_path(out)
         records = read_history(path, limit or None)
         if as_json:
@@ -122,6 +119,8 @@ def history(
             return
         if not records:
             what = "no history yet" if not path.is_file() else "no readable records"
+            if not Path(out).is_dir():  # a mistyped --out must not look like an empty history
+                what = f"no history yet: no folder {out} (a build's --out; check the path)"
             err_console.print(
                 f"{path}: {what} (`corpus build` and `corpus rebuild` add one line per run)",
                 markup=False,
