@@ -69,18 +69,27 @@ def _write_split_files(folder: Path, rows: list[dict[str, Any]], schema: Any) ->
     return counts
 
 
-def write_pairs(pairset: Any, out: Path) -> dict[str, Path]:
-    """Write ``out/preferences/`` (with pairs.json) and ``out/kto/``, each swapped in whole."""
+def write_preferences(pairset: Any, out: Path) -> Path:
+    """Write ``out/preferences/`` (one file per split, and pairs.json), swapped in whole."""
     from corpus.store import swap_dir, write_json
 
-    pairs_schema, kto_schema = _schemas()
-    out = Path(out)
+    pairs_schema, _ = _schemas()
 
-    def fill_pairs(tmp: Path) -> None:
+    def fill(tmp: Path) -> None:
         _write_split_files(tmp, pairset.pairs, pairs_schema)
         write_json(tmp / PAIRS_REPORT, pairset.report)
 
-    swap_dir(out / PREFERENCES_DIR, fill_pairs)
+    swap_dir(Path(out) / PREFERENCES_DIR, fill)
+    return Path(out) / PREFERENCES_DIR
+
+
+def write_pairs(pairset: Any, out: Path) -> dict[str, Path]:
+    """Write ``out/preferences/`` (with pairs.json) and ``out/kto/``, each swapped in whole."""
+    from corpus.store import swap_dir
+
+    _, kto_schema = _schemas()
+    out = Path(out)
+    write_preferences(pairset, out)
     swap_dir(out / KTO_DIR, lambda tmp: _write_split_files(tmp, pairset.kto, kto_schema))
     return {"preferences": out / PREFERENCES_DIR, "kto": out / KTO_DIR}
 
