@@ -11,9 +11,12 @@ Each record either stays or is rejected with exactly one reason, in this order:
    reads has no place in a training pair.
 4. ``doc_unclosed_fence`` / ``missing_safety_doc`` — a doc with a defect its authors' own
    lints flag (``corpus.doclint``; off with ``lint_docs=False``).
-5. ``secret_dropped`` — a secret or e-mail address inside the *signature* (it cannot be redacted
-   without breaking the pair). One in the doc or source is replaced by ``<REDACTED>`` and the
-   record is kept with ``redacted=True`` (counted as ``secret_redacted``). The record ``id`` stays
+5. ``secret_dropped`` — a secret or e-mail address in a column that cannot be redacted without
+   breaking the record: the signature (the training prompt), a name, path, permalink,
+   qualified path, type or trait name (``corpus.secrets.unredactable_findings``: every
+   published string is scanned). One in the doc, summary, source or attributes is replaced by
+   ``<REDACTED>`` (a PEM key whole, BEGIN through END) and the record is kept with
+   ``redacted=True`` (counted as ``secret_redacted``). The record ``id`` stays
    the hash of the original text, so it still names the item at its pinned commit.
 6. Dedup. Records are clustered (union-find) by
    - exact duplicates: the same (signature, doc) pair, or the same source text (one body
@@ -25,10 +28,12 @@ Each record either stays or is rejected with exactly one reason, in this order:
      proposes and never decides. Docs shorter than
      ``near_min_tokens`` (8 words) take part only in exact dedup: short phrases such as
      "Returns the length." are generic, not copied.
-   The representative of a cluster is its first record in the stable order (repo, path, bytes,
-   origin, id) — a minimum, so the choice does not depend on input order. Every record keeps
-   ``dup_cluster`` = the representative's id; the others are rejected as ``exact_duplicate``
-   (same pair or source as the representative) or ``near_duplicate``.
+   The representative of a cluster is its canonical copy (:func:`canonical_key`: not a test,
+   public, not vendored or a ``-lite`` copy, in the crate named like the repository), path
+   order (repo, path, bytes, origin, id) breaking ties — a minimum, so the choice does not
+   depend on input order. Every record keeps ``dup_cluster`` = the representative's id; the
+   others are rejected as ``exact_duplicate`` (the same pair or source as any other member)
+   or ``near_duplicate``.
 7. Splits (``corpus.splits``): files placed per repository toward 80/10/10, sticky across
    versions through the split manifest; a cluster takes its representative's file's split.
 
@@ -43,6 +48,7 @@ import hashlib
 import json
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
@@ -54,12 +60,12 @@ import pyarrow as pa
 from corpus.defaults import MAX_REPO_SHARE
 from corpus.doclint import doc_defect
 from corpus.schema import RECORD_SCHEMA, SORT_COLUMNS
-from corpus.secrets import find_secrets, redact
+from corpus.secrets import redact, unredactable_findings
 from corpus.splits import SplitManifest, assign_splits, place_files, split_counts
 from corpus.text import has_controls
 
 #: Bumped whenever the filters' output for the same input and config can change.
-FILTERS_VERSION = "9"
+FILTERS_VERSION = "10"
 
 FILTER_REASONS = (
     "control_characters",
@@ -161,6 +167,32 @@ def _order_key(rec: dict[str, Any]) -> tuple[Any, ...]:
     return (*(rec[c] for c in SORT_COLUMNS), rec["id"])
 
 
+_VENDORED_DIRS = frozenset({"vendor", "vendored", "third_party", "third-party"})
+
+
+def _norm(name: str) -> str:
+    return name.replace("-", "_").lower()
+
+
+def _crate_of(rec: dict[str, Any]) -> str:
+    return rec.get("crate_name") or (rec.get("qualified_path") or "").split("::", 1)[0]
+
+
+def canonical_key(rec: dict[str, Any]) -> tuple[Any, ...]:
+    """Which member of a duplicate cluster represents it: the canonical copy first — not a
+    test, public, not in a vendored directory or a ``-lite`` copy, in the crate named like
+    the repository's package — and only then the stable (repo, path, span) order."""
+    crate = _norm(_crate_of(rec))
+    vendored = bool(_VENDORED_DIRS & set(rec["path"].split("/"))) or crate.endswith("_lite")
+    return (
+        bool(rec["is_test"]),
+        rec.get("visibility") != "pub",
+        vendored,
+        crate != _norm(rec["repo"].split("/")[-1]),
+        *_order_key(rec),
+    )
+
+
 def _exact_keys(rec: dict[str, Any]) -> tuple[tuple[str, ...], ...]:
     """What makes two records exact duplicates: the same pair, or the same source text."""
     return (("pair", rec["signature"], rec["doc"]), ("source", rec["source"]))
@@ -198,7 +230,7 @@ def near_duplicate_pairs(docs: list[str], config: FilterConfig) -> list[tuple[in
 
 def cluster(records: list[dict[str, Any]], config: FilterConfig) -> dict[str, str]:
     """Record id -> id of its cluster representative (exact + near duplicates, see module doc)."""
-    records = sorted(records, key=_order_key)
+    records = sorted(records, key=canonical_key)
     uf = _UnionFind(len(records))
     first: dict[tuple[str, ...], int] = {}
     docs: dict[str, list[int]] = {}
@@ -218,7 +250,7 @@ def cluster(records: list[dict[str, Any]], config: FilterConfig) -> dict[str, st
                 uf.union(members[0], m)
     for a, b in near_duplicate_pairs(texts, config):
         uf.union(docs[texts[a]][0], docs[texts[b]][0])
-    # Roots are the smallest index of each set, i.e. the first record in the stable order.
+    # Roots are the smallest index of each set, i.e. the most canonical record.
     return {rec["id"]: records[uf.find(i)]["id"] for i, rec in enumerate(records)}
 
 
@@ -280,7 +312,7 @@ def _screen(rec: dict[str, Any], config: FilterConfig) -> str | dict[str, Any]:
     defect = doc_defect(rec) if config.lint_docs else None
     if defect:
         return defect
-    if find_secrets(rec["signature"]):
+    if unredactable_findings(rec):
         return "secret_dropped"
     doc, n_doc = redact(rec["doc"])
     source, n_src = redact(rec["source"])
@@ -306,16 +338,16 @@ def _dedup_and_split(
             per_file[files[rid]] = per_file.get(files[rid], 0) + 1
     manifest, placed = place_files(per_file, previous)
     splits = assign_splits(files, reps, manifest)
+    shared = Counter((reps[r["id"]], k) for r in candidates for k in _exact_keys(r))
     kept: list[dict[str, Any]] = []
     dropped: list[tuple[dict[str, Any], str]] = []
     for rec in candidates:
         rec["dup_cluster"] = reps[rec["id"]]
         rec["split"] = splits[rec["id"]]
-        rep = by_id[rec["dup_cluster"]]
-        if rep is rec:
+        if by_id[rec["dup_cluster"]] is rec:
             kept.append(rec)
-        elif set(_exact_keys(rep)) & set(_exact_keys(rec)):
-            dropped.append((rec, "exact_duplicate"))
+        elif any(shared[(rec["dup_cluster"], k)] > 1 for k in _exact_keys(rec)):
+            dropped.append((rec, "exact_duplicate"))  # of the representative or another member
         else:
             dropped.append((rec, "near_duplicate"))
     return kept, dropped, manifest, len(placed)

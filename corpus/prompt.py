@@ -78,7 +78,9 @@ def split_path(path: str) -> list[str]:
 
 def module_of(record: dict[str, Any]) -> str:
     """The module the item is defined in: its path without its own name and its container."""
-    parts = split_path(record.get("public_path") or record["qualified_path"])
+    parts = split_path(
+        record.get("public_path") or record.get("def_path") or record["qualified_path"]
+    )
     drop = 2 if record.get("container_kind") in ("impl", "trait_impl", "trait") else 1
     return "::".join(parts[:-drop]) if len(parts) > drop else ""
 

@@ -18,9 +18,11 @@ from typing import Any
 import pyarrow as pa
 
 #: Bumped whenever extraction output for the same input can change.
-EXTRACTOR_VERSION = "1.2.0"
+EXTRACTOR_VERSION = "1.3.0"
 
 CONTAINER_KINDS = ("free", "impl", "trait_impl", "trait", "extern")
+#: Cargo target kinds a file's crate can have (``target_kind`` is null when no target reads it)
+TARGET_KINDS = ("lib", "proc-macro", "bin", "test", "example", "bench", "build-script")
 SPLITS = ("train", "validation", "test")
 DOC_SECTIONS = ("Examples", "Errors", "Panics", "Safety", "Arguments")
 
@@ -64,7 +66,41 @@ EXTRACT_FIELDS: tuple[Field, ...] = (
     ),
     Field("name", _S, False, "function name without the raw-identifier prefix"),
     Field("raw_name", _S, False, "function name as written (e.g. r#match)"),
-    Field("qualified_path", _S, False, "crate::module::Type::name path of the item"),
+    Field(
+        "crate_name",
+        _S,
+        False,
+        "rustc crate name of the Cargo target that compiles the file (rg, search_stdin, "
+        "build_script_build); guessed from directories when target_kind is null",
+    ),
+    Field(
+        "target_kind",
+        _S,
+        True,
+        "the crate's Cargo target kind: lib, proc-macro, bin, test, example, bench or "
+        "build-script; null when no target reads the file (trybuild cases, test data)",
+    ),
+    Field(
+        "def_path",
+        _S,
+        False,
+        "where the item is defined: crate::module::Type::name, modules as rustc resolves "
+        "them from the target's root (rg::flags::config::Config::new), trait impls as "
+        "<Self as Trait>::name with their generics",
+    ),
+    Field(
+        "qualified_path",
+        _S,
+        False,
+        "alias of def_path, kept for one release (1.3); read def_path or public_path",
+    ),
+    Field(
+        "public_path",
+        _S,
+        True,
+        "the path rustdoc shows, through the crate's own pub use re-exports "
+        "(tokio::runtime::Builder::new); null when not publicly reachable from a library",
+    ),
     Field("container_kind", _S, False, "free, impl, trait_impl, trait or extern"),
     Field("self_type", _S, True, "impl self type (impl/trait_impl), else null"),
     Field("trait_name", _S, True, "implemented or declaring trait, else null"),

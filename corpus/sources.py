@@ -71,6 +71,30 @@ class Source:
         """The entry as written in sources.toml, fields in their canonical order."""
         return {f: getattr(self, f) for f in FIELDS}
 
+    def published(self) -> Source:
+        """This source as a dataset may name it: see :func:`public_url`."""
+        return replace(self, url=public_url(self.url, self.repo))
+
+
+_LOCAL_HOST = re.compile(r"^(localhost|127\.[\d.]+|\[?::1\]?|[\w-]+\.local|0\.0\.0\.0)$", re.I)
+
+
+def public_url(url: str, repo: str) -> str:
+    """The URL a published dataset may carry for ``url``: a remote http(s)/ssh/git URL with
+    any credentials removed; a local one (``file://``, a path, ``user@host:path`` scp syntax
+    naming this machine, localhost) says nothing true to a reader and may name the builder's
+    directories, so it becomes the repository's GitHub URL."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    github = f"https://github.com/{repo}.git"
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http", "ssh", "git") or not parts.hostname:
+        return github
+    if _LOCAL_HOST.match(parts.hostname):
+        return github
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
 
 def default_sources_path() -> Path:
     """The sources.toml shipped inside the package."""

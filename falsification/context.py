@@ -161,6 +161,36 @@ class SuiteContext:
                 out[(repo, commit, path)] = data
         return out
 
+    @cached_property
+    def layouts(self):  # -> dict[tuple[str, str], CommitLayout]
+        """(repo, commit) -> the crate layout at that commit, read from its blobs (every .rs
+        file and Cargo.toml), for every pair the corpus cites."""
+        from falsification.cratelayout import CommitLayout
+
+        assert self.repos is not None
+        out = {}
+        for repo, commit in sorted({(r["repo"], r["commit"]) for r in self.records}):
+            files = [
+                p
+                for p in self.repos.tree_files(repo, commit)
+                if p.endswith(".rs") or p.rsplit("/", 1)[-1] == "Cargo.toml"
+            ]
+            blobs = self.repos.read_blobs(repo, [(commit, p) for p in files])
+            out[(repo, commit)] = CommitLayout({p: b for (_, p), b in blobs.items()})
+        return out
+
+    @cached_property
+    def crate_models(self) -> dict[str, Any]:
+        """repo -> the extractor's crate model of its clone (built once for re-extraction)."""
+        from corpus.extract.crates import CrateModel
+
+        assert self.repos is not None
+        return {
+            repo: CrateModel(self.repos.path(repo))
+            for repo in sorted({r["repo"] for r in self.records})
+            if self.repos.has_repo(repo)
+        }
+
     def license_for(self, repo: str) -> str | None:
         """The pinned licence of ``repo`` (sources.lock, else stats.json)."""
         if self.lock and repo in self.lock:
@@ -189,6 +219,7 @@ class SuiteContext:
             repo=repo,
             commit=commit,
             license=self.license_for_path(repo, path) or "NOASSERTION",
+            model=self.crate_models.get(repo),
         )
         return list(self.extractor(self.blobs[key], path, ctx).records)
 

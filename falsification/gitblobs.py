@@ -115,6 +115,10 @@ class SourceRepos:
         """File names at the root of ``commit`` (empty if the commit is unknown)."""
         return sorted({p.split("/", 1)[0] for p in self.tree(repo, commit) if "/" not in p})
 
+    def tree_files(self, repo: str, commit: str) -> list[str]:
+        """Paths of the regular files (not symlinks, not submodules) at ``commit``."""
+        return sorted(self.tree(repo, commit))
+
     def license_files(self, repo: str, commit: str) -> list[str]:
         """Root files at ``commit`` that look like a licence (LICENSE*, COPYING*, UNLICENSE)."""
         return [n for n in self.root_names(repo, commit) if n.lower().startswith(LICENSE_PREFIXES)]

@@ -12,7 +12,7 @@ import pandera.polars as pa
 import polars as pl
 import pyarrow as pyarrow_mod
 
-from corpus.schema import ALL_FIELDS, CONTAINER_KINDS, DOC_SECTIONS, SPLITS
+from corpus.schema import ALL_FIELDS, CONTAINER_KINDS, DOC_SECTIONS, SPLITS, TARGET_KINDS
 
 HEX64 = r"^[0-9a-f]{64}$"
 HEX40 = r"^[0-9a-f]{40}$"
@@ -79,7 +79,11 @@ VALUE_RULES: dict[str, list[pa.Check]] = {
     "permalink": [pa.Check.str_matches(PERMALINK)],
     "name": [_matches("identifier", IDENT)],
     "raw_name": [_matches("raw_identifier", RAW_IDENT)],
+    "crate_name": [_matches("identifier", IDENT)],
+    "target_kind": [pa.Check.isin(list(TARGET_KINDS))],
+    "def_path": [_nonblank()],
     "qualified_path": [_nonblank()],
+    "public_path": [_nonblank()],
     "container_kind": [pa.Check.isin(list(CONTAINER_KINDS))],
     "visibility": [pa.Check.str_matches(VISIBILITY)],
     "signature": [_nonblank()],

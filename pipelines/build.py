@@ -396,7 +396,9 @@ def _candidate_stage(
     if previous is not None:
         write_json(cand.previous_manifest, previous.to_json())
     ds = cand.dataset
-    write_sources(ds.sources_lock, sources)
+    # The lock names where rows came from, never where this machine fetched them (a mirror's
+    # file:// path, a token in a URL): see corpus.sources.public_url.
+    write_sources(ds.sources_lock, [s.published() for s in sources])
     write_json(ds.stats, _aggregate_stats(sources, layout, filt, fconf))
     write_parquet(cand.rejects, filt.rejects.to_arrow())
     write_marker(cand.marker, {"key": key}, cand.outputs(), cand.root)

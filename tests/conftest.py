@@ -10,3 +10,10 @@ import os
 # variable at import).
 os.environ["HF_HUB_DISABLE_XET"] = "1"
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+from hypothesis import settings
+
+# Property tests assert what a rule does, not how fast: the default 200 ms deadline fails
+# them at random on a loaded 2-core CI machine (a first call that imports a library).
+settings.register_profile("corpus", deadline=None)
+settings.load_profile("corpus")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.gitrepos import make_rust_repo
+from tests.gitrepos import SAMPLE_LIB, make_rust_repo
 
 OWNER = "fixture"
 REPOS = ("alpha", "beta", "gamma", "delta", "epsilon")
@@ -84,10 +84,13 @@ def make_clean_corpus(root: Path) -> CleanCorpus:
     rng = random.Random(7)
     sources, records, repo_stats, licenses = [], [], {}, {}
     for repo in REPOS:
-        files = {
+        files: dict[str, str | bytes] = {
             path: "//! Generated module.\n\n" + _fn(i, repo, rng)
             for i, path in enumerate(_files(repo))
         }
+        # every part is a module of the lib, so its path resolves in the crate layout
+        mods = "".join(f"pub mod {p[4:-3]};\n" for p in _files(repo))
+        files["src/lib.rs"] = SAMPLE_LIB + "\n" + mods
         commit = make_rust_repo(sources_dir / OWNER / repo, repo, extra=files)
         full = f"{OWNER}/{repo}"
         recs, st = extract_tree(

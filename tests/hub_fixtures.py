@@ -124,9 +124,10 @@ def make_build(
         .replace('"Unlicense OR MIT"', f'"{lic["other/thing"]}"')
     )
     if verdict is not None:
+        from falsification.report import Report, write_report
         from tests.report_fixtures import report_for
 
-        (root / "falsification.json").write_text(json.dumps(report_for(verdict, score)))
+        write_report(Report.from_json(report_for(verdict, score)), root)  # .json and .md
     return root
 
 

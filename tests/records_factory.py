@@ -29,6 +29,7 @@ def make_record(i: int = 0, **overrides: Any) -> dict[str, Any]:
     end_line = overrides.pop("end_line", start_line + source.count("\n"))
     end_byte = overrides.pop("end_byte", start_byte + len(source.encode()))
     doc = overrides.pop("doc", f"Adds {i} to `x`.\n\nLonger text about {name}.")
+    qualified = overrides.pop("qualified_path", f"widgets::mod_{i % 7}::{name}")
     rec: dict[str, Any] = {
         "repo": repo,
         "commit": commit,
@@ -39,7 +40,11 @@ def make_record(i: int = 0, **overrides: Any) -> dict[str, Any]:
         "end_byte": end_byte,
         "name": name,
         "raw_name": name,
-        "qualified_path": f"widgets::mod_{i % 7}::{name}",
+        "crate_name": qualified.split("::")[0],
+        "target_kind": "lib",
+        "def_path": qualified,
+        "qualified_path": qualified,
+        "public_path": qualified,
         "container_kind": "free",
         "self_type": None,
         "trait_name": None,

@@ -74,13 +74,16 @@ def report_for(verdict: str, score: int, **kw: Any) -> dict[str, Any]:
         crit = next(c for c in checks if c.severity == "critical" and c.points <= lost)
         failing.append(crit.id)
         lost -= crit.points
-    normal = [c for c in checks if c.severity == "normal"]
-    # Subset sum over the normal checks' points (small numbers: a table is enough).
+    # A FAIL may lose critical points too; PASS and WARN only normal ones.
+    pool = [
+        c for c in checks if c.id not in failing and (verdict == "FAIL" or c.severity == "normal")
+    ]
+    # Subset sum over the pool's points (small numbers: a table is enough).
     reach: dict[int, list[str]] = {0: []}
-    for c in normal:
+    for c in pool:
         for total, ids in list(reach.items()):
             reach.setdefault(total + c.points, [*ids, c.id])
-    assert lost in reach, f"no set of normal checks loses exactly {lost} points"
+    assert lost in reach, f"no set of checks loses exactly {lost} points"
     report = make_report({cid: [] for cid in failing + reach[lost]}, **kw)
     assert (report.verdict, report.score) == (verdict, score), (report.verdict, report.score)
     return report.to_json()

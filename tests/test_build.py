@@ -388,3 +388,19 @@ def test_killing_a_pooled_build_leaves_no_worker_and_the_rerun_is_identical(
     )  # fmt: skip
     assert again.returncode == resumed.returncode, again.stderr
     assert _outputs(out) == _outputs(fresh)
+
+
+def test_a_local_source_url_is_never_published(fx: Fixture, tmp_path: Path) -> None:
+    # Regression: sources.lock (published with the dataset) carried the file:// URL of the
+    # builder's mirror, naming their directories.
+    from corpus.sources import write_sources
+
+    origin = fx.root / "origin"
+    local = [type(s)(**{**s.__dict__, "url": f"file://{origin}/{s.repo}.git"}) for s in fx.sources]
+    write_sources(fx.sources_file, local)
+    out = tmp_path / "out"
+    _build(fx, out, tmp_path / "cache")
+    for f in (_candidate(out) / "sources.lock", out / "dataset" / "sources.lock"):
+        text = f.read_text()
+        assert "file://" not in text and str(origin) not in text, text
+        assert "https://github.com/acme/alpha.git" in text

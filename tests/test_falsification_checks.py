@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from corpus.schema import permalink, record_id
+from corpus.secrets import REDACTED
 from corpus.sources import load_sources, write_sources
 from falsification import REGISTRY, all_checks, run_suite
 from tests.falsification_fixtures import copy_corpus, make_clean_corpus, rewrite_records
@@ -248,6 +250,48 @@ def _gpl_detected(ds: Path) -> set[str]:
     return _ids_of(ds, repo)
 
 
+PEM_LEFTOVER = f"Key:\n{REDACTED}\nMIIEowIBAAKCAQEAu1SU1L7VLPHCgcBI\n-----END RSA PRIVATE KEY-----"
+GH_TOKEN = "ghp_" + "a1B2c3D4e5" * 3 + "f6G7h8"
+
+
+def _rename_first_param(recs):
+    """A buggy normaliser: the first parameter renamed in 60% of signatures (the prompt)."""
+    picked = []
+    for r in _plain(recs):
+        sig = re.sub(r"\(\s*(?:mut\s+)?[A-Za-z_]\w*\s*:", "(renamed:", r["signature"], count=1)
+        if sig != r["signature"] and len(picked) < max(3, int(len(recs) * 0.6)):
+            r["signature"] = sig
+            picked.append(r["id"])
+    return recs, set(picked)
+
+
+def _unsafe_flag_cleared(recs):
+    """`is_unsafe = false` on every unsafe fn."""
+    picked = [r for r in recs if r["is_unsafe"]]
+    for r in picked:
+        r["is_unsafe"] = False
+    return recs, {r["id"] for r in picked}
+
+
+def _dir_segment(r):
+    # the issue's defect: a directory that is no module (ripgrep::crates::core::flags::..)
+    crate, rest = r["def_path"].split("::", 1)
+    r["def_path"] = r["qualified_path"] = f"{crate}::src::{rest}"
+
+
+def _wrong_module(r):
+    crate, rest = r["def_path"].split("::", 1)
+    r["def_path"] = r["qualified_path"] = f"{crate}::part_99::{rest}"
+
+
+def _private_public(r):
+    r["public_path"] = f"{r['crate_name']}::nowhere::{r['name']}"
+
+
+def _unowned_but_read(r):
+    r["target_kind"] = None  # its file is a module of the lib: a target does read it
+
+
 def _broken_code_blocks(recs):
     picked = [r for r in recs if "```" in (r["doc"] or "")]
     for r in picked:
@@ -305,18 +349,35 @@ DEFECTS: dict[str, list[tuple[str, object]]] = {
     "integrity.published_documented": [
         ("table", one(_set(doc=None, doc_summary=None, doc_sections=[])))
     ],
-    "integrity.derived_fields": [("table", one(_set(doc_summary="Something else.")))],
+    "integrity.derived_fields": [
+        ("table", one(_set(doc_summary="Something else."))),
+        ("table", one(_set(qualified_path="alpha::elsewhere"))),
+    ],
     "integrity.stats_consistent": [("dataset", _edit_stats)],
     "provenance.pins_full_sha": [("dataset", _move_pin)],
     "provenance.commit_exists": [("table", one(_set(commit="1" * 40), reid=True))],
     "provenance.path_exists": [("table", one(_set(path="src/nowhere.rs"), reid=True))],
     "provenance.source_matches_blob": [("table", one(_shift_span, reid=True))],
-    "provenance.doc_reextracts": [("table", one(_set(doc="Returns a different story entirely.")))],
+    "provenance.fields_reextract": [
+        ("table", one(_set(doc="Returns a different story entirely."))),
+        ("table", many(_rename_first_param)),
+        ("table", many(_unsafe_flag_cleared)),
+        ("table", one(_set(qualified_path="crate::elsewhere::f"))),
+        ("table", one(_set(return_type="Option<u8>"))),
+        ("table", one(_set(attributes=["#[inline(always)]"]))),
+    ],
     "provenance.deterministic": [
         ("table", share(_set(qualified_path="elsewhere::f"), frac=1.0)),
         ("extractor", _unstable),
     ],
     "provenance.permalinks": [("table", one(_set(permalink="https://github.com/a/b")))],
+    "provenance.paths_resolve": [
+        ("table", one(_dir_segment)),
+        ("table", one(_wrong_module, pick=7)),
+        ("table", one(_private_public, pick=3)),
+        ("table", one(_unowned_but_read, pick=5)),
+        ("table", one(_set(crate_name="other"))),
+    ],
     "provenance.versions": [("table", one(_set(extractor_version="0.0.1")))],
     "provenance.license_pinned": [("table", one(_set(license="Apache-2.0")))],
     "provenance.license_detected": [
@@ -354,12 +415,18 @@ DEFECTS: dict[str, list[tuple[str, object]]] = {
     "distribution.no_near_leak": [("table", many(_near_leak))],
     "distribution.test_fns": [("table", one(_set(is_test=True, test_reason="attribute:test")))],
     "privacy.no_secrets": [
-        ("table", one(_set(source='fn f() {\n    let password = "hunter2isverysecret";\n}')))
+        ("table", one(_set(source='fn f() {\n    let password = "hunter2isverysecret";\n}'))),
+        ("table", one(_set(path=f"src/{GH_TOKEN}.rs"))),  # a token in a file name
+        ("table", one(_set(self_type=f"Client{GH_TOKEN}"))),  # ... and in a type name
     ],
     "privacy.no_emails_tokens": [
         ("table", one(_set(doc="Mail jane.doe@corp-mail.io today."))),
         # only in an attribute: `#[doc = ".."]` text is published in `attributes` too
         ("table", one(_set(attributes=['#[deprecated(note = "ask jane.doe@corp-mail.io")]']))),
+        ("table", one(_set(permalink=f"https://github.com/o/r/blob/c/src/{GH_TOKEN}.rs#L1"))),
+        ("table", one(_set(qualified_path=f"crate::{GH_TOKEN}::f"))),
+        # what a BEGIN-line-only redaction leaves: the key's body and END line
+        ("table", one(_set(doc=PEM_LEFTOVER))),
     ],
     "privacy.license_allowed": [
         ("table", one(_set(license="GPL-3.0-only"))),

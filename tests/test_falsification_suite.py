@@ -83,7 +83,7 @@ def test_without_sources_provenance_cannot_pass(clean):
         "provenance.commit_exists",
         "provenance.path_exists",
         "provenance.source_matches_blob",
-        "provenance.doc_reextracts",
+        "provenance.fields_reextract",
     }
     for c in report.checks:
         if c.id in need:

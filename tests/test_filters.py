@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -241,3 +242,93 @@ def test_secret_redacted_counts_published_rows_only() -> None:
     res = filter_records([a, b], FilterConfig(max_repo_share=1.0))
     assert res.kept.height == 1 and res.counts["exact_duplicate"] == 1
     assert res.counts["secret_redacted"] == 1
+
+
+GH = "ghp_" + "a1B2c3D4e5" * 3 + "f6G7h8"
+PEM = (
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1L7VLPHCgcBIjV5qP\n"
+    "Tq6bS2w0Yx7ZzLp4Qm9Nr8t2vF==\n-----END RSA PRIVATE KEY-----"
+)
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("path", f"src/{GH}.rs"),  # a token in a file name ...
+        ("permalink", f"https://github.com/o/r/blob/{'c' * 40}/src/{GH}.rs#L1"),
+        ("self_type", f"Client{GH}"),  # ... and in a type name
+        ("qualified_path", f"crate::{GH}::f"),
+        ("name", "jane_doe@corp-mail.io"),
+        ("trait_name", f"Auth{GH}"),
+        ("container_header", f"impl Client{GH}"),
+        ("signature", "pub fn func_0(key: &str /* jane.doe@corp-mail.io */) -> u32"),
+    ],
+)
+def test_a_secret_in_a_column_that_cannot_be_redacted_drops_the_record(
+    column: str, value: str
+) -> None:
+    rec = make_record(0)
+    rec[column] = value  # as published: make_record would derive the permalink itself
+    res = filter_records([rec], FilterConfig(max_repo_share=1.0))
+    assert res.kept.height == 0
+    assert res.rejects["reason"].to_list() == ["secret_dropped"]
+
+
+@pytest.mark.parametrize("column", ["doc", "source"])
+def test_a_pem_key_is_redacted_whole_begin_through_end(column: str) -> None:
+    text = f"Uses this key:\n\n{PEM}\n\nand nothing else."
+    if column == "source":
+        text = f'pub fn func_0() -> &str {{\n    "{PEM}"\n}}'
+    rec = make_record(0, **{column: text})
+    kept = filter_records([rec], FilterConfig(max_repo_share=1.0)).kept.to_dicts()[0]
+    out = kept[column]
+    assert "MIIEow" not in out and "Tq6bS2" not in out and "END RSA" not in out, out
+    assert out.count(REDACTED) == 1 and kept["redacted"] is True
+    assert ("and nothing else." in out) == (column == "doc")
+
+
+def test_a_pem_key_without_its_end_line_is_redacted_to_the_end() -> None:
+    doc = "Key:\n-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nmore"
+    assert redact(doc) == (f"Key:\n{REDACTED}", 1)
+
+
+DUP_DOC = "Parses the configuration file and returns every setting it declares, in order."
+
+
+@pytest.mark.parametrize(
+    ("canonical", "copy"),
+    [
+        ({}, {"is_test": True, "test_reason": "path:tests"}),  # a test's copy
+        ({}, {"visibility": "pub(crate)"}),  # a private copy
+        ({"path": "regex/src/lib.rs"}, {"path": "aaa/vendor/regex/src/lib.rs"}),  # vendored
+        (
+            {"path": "src/re.rs", "qualified_path": "widgets::re::parse"},
+            {"path": "lite/src/re.rs", "qualified_path": "widgets_lite::re::parse"},
+        ),  # a -lite crate that sorts first by path
+        (
+            {"path": "z/src/lib.rs", "qualified_path": "widgets::parse"},
+            {"path": "a/src/lib.rs", "qualified_path": "other_crate::parse"},
+        ),  # the crate named like the repository wins over path order
+    ],
+)
+def test_the_canonical_copy_represents_its_cluster(canonical: dict, copy: dict) -> None:
+    # Regression: the representative was the first member in path order, so `regex-lite`
+    # (sorting before `regex`) displaced the main crate's docs.
+    a = make_record(1, doc=DUP_DOC, **{"path": "src/b.rs", **canonical})
+    b = make_record(2, doc=DUP_DOC, **{"path": "src/a.rs", **copy})
+    for recs in ([a, b], [b, a]):
+        res = filter_records(recs, FilterConfig(max_repo_share=1.0))
+        assert res.kept["id"].to_list() == [a["id"]], (canonical, copy)
+
+
+def test_an_exact_copy_of_a_non_representative_member_is_an_exact_duplicate() -> None:
+    # Regression: only a copy of the representative was `exact_duplicate`; a copy of another
+    # member (both near duplicates of the representative) was labelled `near_duplicate`.
+    long = DUP_DOC + " Unknown keys are reported with their line and column, never skipped."
+    rep = make_record(0, doc=long)
+    near = make_record(1, doc=long.replace("never skipped", "never ignored"))
+    twin = make_record(2, doc=near["doc"], source=near["source"])
+    res = filter_records([rep, near, twin], FilterConfig(max_repo_share=1.0))
+    reasons = dict(zip(res.rejects["id"].to_list(), res.rejects["reason"].to_list(), strict=True))
+    assert res.kept["id"].to_list() == [rep["id"]]
+    assert reasons == {near["id"]: "exact_duplicate", twin["id"]: "exact_duplicate"}

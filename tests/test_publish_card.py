@@ -36,8 +36,9 @@ def test_staged_folder_has_exactly_the_build(staged: tuple[Path, Path, str]) -> 
     ds, out, _ = staged
     names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     data = sorted(p.relative_to(ds).as_posix() for p in (ds / "data").glob("*.parquet"))
-    assert names == sorted([*data, "README.md", "falsification.json", "stats.json", "sources.lock"])
-    for rel in [*data, "falsification.json", "stats.json", "sources.lock"]:
+    reports = ["falsification.json", "falsification.md"]  # the report for people goes too
+    assert names == sorted([*data, "README.md", *reports, "stats.json", "sources.lock"])
+    for rel in [*data, *reports, "stats.json", "sources.lock"]:
         assert (out / rel).read_bytes() == (ds / rel).read_bytes()
     assert content_hash(out) == content_hash(ds)
 

@@ -22,7 +22,7 @@ from tests.hub_server import HubServer
 __all__ = ["hub", "hub_env"]  # fixtures used by name below
 
 DAY = date(2026, 11, 21)
-MANAGED = {"README.md", "falsification.json", "stats.json", "sources.lock"}
+MANAGED = {"README.md", "falsification.json", "falsification.md", "stats.json", "sources.lock"}
 
 
 def _ids(dataset: Path) -> dict[str, list[str]]:

@@ -389,3 +389,22 @@ def test_cli_sources_bad_file_exits_2_with_the_reason(tmp_path: Path) -> None:
     assert str(path) in out.replace(" ", "") or "sources.toml" in out
     assert "source #1 (owner/demo)" in out and "deadbeef" in out
     assert "Traceback" not in res.output
+
+
+@pytest.mark.parametrize(
+    ("url", "published"),
+    [
+        ("https://github.com/a/b.git", "https://github.com/a/b.git"),
+        ("https://user:ghp_token@github.com/a/b.git", "https://github.com/a/b.git"),
+        ("ssh://git@git.example.org:2222/a/b.git", "ssh://git.example.org:2222/a/b.git"),
+        ("file:///home/builder/mirrors/a/b.git", "https://github.com/o/r.git"),
+        ("/home/builder/mirrors/b.git", "https://github.com/o/r.git"),
+        ("git@github.com:a/b.git", "https://github.com/o/r.git"),
+        ("http://localhost:8080/a/b.git", "https://github.com/o/r.git"),
+        ("https://127.0.0.1/a/b.git", "https://github.com/o/r.git"),
+    ],
+)
+def test_a_published_source_names_no_local_path_or_credential(url: str, published: str) -> None:
+    from corpus.sources import public_url
+
+    assert public_url(url, "o/r") == published

@@ -1,11 +1,24 @@
-"""Where a file sits in its crate: the crate name and module path rustc would give it."""
+"""Where a file sits in its crate: the crate name, target kind and module path rustc would give
+it, from the checkout's Cargo layout (``corpus.extract.crates``), else guessed from directories.
+
+``context_for`` uses the ``CrateModel`` registered for its root by ``crate_models`` (what
+``run_jobs`` does once per extraction, before forking workers), or the one it is given; without
+either it builds one for the call (when a Cargo.toml is in sight), so that a checkout that moved
+to another commit is never read from a stale model.
+"""
 
 from __future__ import annotations
 
+import os
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
+
+from corpus.extract.crates import CrateModel, FileCrate, has_manifest_above
+from corpus.extract.public import Namespace
 
 # Directories whose files are tests, benches or examples by Cargo's conventions.
 TEST_DIRS = ("tests", "benches", "examples")
@@ -18,9 +31,19 @@ class FileContext:
     repo: str
     commit: str
     license: str
-    module_path: str = ""
+    module_path: str = ""  # crate::a::b of the file (its def path's module part)
     test_reason: str | None = None  # set when the file's path makes every fn a test
     root: str | None = None  # repository root on disk (for include_str!), None = don't read
+    crate_name: str = ""  # rustc's crate name ("" = the first segment of module_path)
+    target_kind: str | None = None  # lib, proc-macro, bin, ...; None: no target reads the file
+    #: the file's crate facts and its crate's namespace (for public_path); None when guessed
+    crate: FileCrate | None = field(default=None, compare=False, repr=False)
+    namespace: Namespace | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def crate_or_guess(self) -> str:
+        """The crate name, or the module path's first segment when it was guessed."""
+        return self.crate_name or self.module_path.split("::", 1)[0]
 
 
 def _crate_name(cargo_toml: Path) -> str | None:
@@ -89,6 +112,55 @@ def test_reason_for_path(rel: PurePosixPath) -> str | None:
     return None
 
 
+_ACTIVE: dict[str, CrateModel] = {}
+
+
+@contextmanager
+def crate_models(roots: Iterable[str | os.PathLike[str]]) -> Iterator[dict[str, CrateModel]]:
+    """Build the crate model of each root once and let ``context_for`` use it until exit.
+
+    Forked workers started inside the block inherit the models (nothing is re-read per file).
+    """
+    added = []
+    for root in roots:
+        key = os.path.realpath(root)
+        if key not in _ACTIVE:
+            model = CrateModel(key)
+            model.prepare()
+            _ACTIVE[key] = model
+            added.append(key)
+    try:
+        yield {k: _ACTIVE[k] for k in map(os.path.realpath, roots)}
+    finally:
+        for key in added:
+            _ACTIVE.pop(key, None)
+
+
+def _model_for(root: Path | str, rel: str) -> CrateModel | None:
+    model = _ACTIVE.get(os.path.realpath(root))
+    if model is None and has_manifest_above(root, rel):
+        model = CrateModel(root)
+    return model
+
+
+def _guess(root: Path | str | None, rel: PurePosixPath, model: CrateModel | None) -> str:
+    """The module path from directories alone (a file no target reads, or no checkout)."""
+    found = None
+    if model is not None:
+        pkg = model.package_for(rel.as_posix())
+        found = (PurePosixPath(pkg[0]), pkg[1]) if pkg else None
+    elif root is not None:
+        found = _find_crate(Path(root), rel)
+    if found is None and root is not None and "src" in rel.parts[:-1]:
+        # no package above (its manifest unreadable): the directory holding `src` is the crate
+        at = len(rel.parts) - 2 - rel.parts[-2::-1].index("src")
+        found = (PurePosixPath(*rel.parts[:at]), rel.parts[at - 1] if at else "crate")
+    if found is not None:
+        crate_dir, crate = found
+        return module_path_for(rel.relative_to(crate_dir), crate)
+    return "::".join(p.replace("-", "_") for p in (*rel.parts[:-1], rel.stem))
+
+
 def context_for(
     root: Path | str | None,
     rel_path: str,
@@ -97,22 +169,23 @@ def context_for(
     commit: str,
     license: str,
     read_includes: bool = True,
+    model: CrateModel | None = None,
 ) -> FileContext:
     """Build the FileContext for ``rel_path`` inside the repository checked out at ``root``."""
     rel = PurePosixPath(rel_path)
-    module = ""
-    if root is not None:
-        found = _find_crate(Path(root), rel)
-        if found is not None:
-            crate_dir, crate = found
-            module = module_path_for(rel.relative_to(crate_dir), crate)
-    if not module:
-        module = "::".join(p.replace("-", "_") for p in (*rel.parts[:-1], rel.stem))
+    if model is None and root is not None:
+        model = _model_for(root, rel_path)
+    fc = model.file(rel.as_posix()) if model is not None else None
+    ns = model.namespace(fc.tree) if fc is not None and model is not None else None
     return FileContext(
         repo=repo,
         commit=commit,
         license=license,
-        module_path=module,
+        module_path=fc.module_path if fc is not None else _guess(root, rel, model),
         test_reason=test_reason_for_path(rel),
         root=str(root) if (root is not None and read_includes) else None,
+        crate_name=fc.crate_name if fc is not None else "",
+        target_kind=fc.target_kind if fc is not None else None,
+        crate=fc,
+        namespace=ns if fc is not None and fc.target_kind == "lib" else None,
     )

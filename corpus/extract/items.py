@@ -23,6 +23,7 @@ from corpus.extract.crate import FileContext
 from corpus.extract.docs import collect_doc, sections, summary
 from corpus.extract.includes import read_include
 from corpus.extract.parser import GRAMMAR_VERSION, RUST, parse
+from corpus.extract.paths import record_paths
 from corpus.extract.signature import node_text
 from corpus.schema import EXTRACTOR_VERSION, permalink, record_id
 
@@ -66,6 +67,7 @@ class Scope:
     """What surrounds an item: path segments and the nearest container."""
 
     segments: list[str] = field(default_factory=list)
+    mod_depth: int = 0  # how many leading segments are inline modules
     kind: str | None = None
     self_type: str | None = None
     trait_name: str | None = None
@@ -75,6 +77,14 @@ class Scope:
     test_module: bool = False
     test_item: bool = False  # inside a `#[cfg(test)] impl` or trait
     in_error: bool = False
+
+
+def _ident(name: Node | None) -> str:
+    """A name as a path segment: raw identifiers without ``r#`` (``r#type`` -> ``type``)."""
+    if name is None:
+        return "_"
+    text = _norm(name.text)
+    return text[2:] if text.startswith("r#") else text
 
 
 def _type_path_segment(type_node: Node | None) -> str:
@@ -184,6 +194,7 @@ class _Frame:
     """The scope on the way down to an item: what encloses it so far (innermost wins)."""
 
     segments: tuple[str, ...] | None = None  # a linked list: (parent, segment)
+    mod_depth: int = 0  # how many leading segments are inline modules
     kind: str | None = None
     self_type: str | None = None
     trait_name: str | None = None
@@ -201,7 +212,7 @@ class _Frame:
     def enter_fn(self, fn: Node) -> _Frame:
         """Inside ``fn``'s body: a nested item, whose own container (if any) is inside it."""
         name = fn.child_by_field_name("name")
-        seg = _norm(name.text) if name is not None else "_"
+        seg = _ident(name)
         return self._with(seg, nested=True, kind=None, self_type=None, trait_name=None,
                           abi=None, header=None)  # fmt: skip
 
@@ -212,7 +223,10 @@ class _Frame:
             ty, tr = node.child_by_field_name("type"), node.child_by_field_name("trait")
             seg = _type_path_segment(ty)
             return self._with(
-                f"<{seg} as {_norm(tr.text)}>" if tr is not None else seg,
+                # a trait impl keeps its generics: <Box<dyn Error> as From<Error>>
+                f"<{_norm(ty.text) if ty is not None else '_'} as {_norm(tr.text)}>"
+                if tr is not None
+                else seg,
                 kind="trait_impl" if tr is not None else "impl",
                 self_type=_norm(ty.text) if ty is not None else None,
                 trait_name=_norm(tr.text) if tr is not None else None,
@@ -222,7 +236,7 @@ class _Frame:
             )
         if t == "trait_item":
             name = node.child_by_field_name("name")
-            seg = _norm(name.text) if name is not None else "_"
+            seg = _ident(name)
             return self._with(seg, kind="trait", self_type=None, trait_name=seg, abi=None,
                               header=_container_header(node),
                               test_item=self.test_item or cfg_test)  # fmt: skip
@@ -233,11 +247,20 @@ class _Frame:
                               header=_container_header(node))  # fmt: skip
         if t == "mod_item":
             name = node.child_by_field_name("name")
-            seg = _norm(name.text) if name is not None else "_"
-            return self._with(seg, test_module=self.test_module or cfg_test)
+            seg = _ident(name)
+            only_mods = self.kind is None and not self.nested and self.mod_depth == self.depth()
+            depth = self.mod_depth + 1 if only_mods else self.mod_depth
+            return self._with(seg, test_module=self.test_module or cfg_test, mod_depth=depth)
         if t == "ERROR":
             return self._with(None, in_error=True)
         return self
+
+    def depth(self) -> int:
+        """How many segments the frame holds."""
+        n, link = 0, self.segments
+        while link is not None:
+            link, n = link[0], n + 1  # type: ignore[misc]
+        return n
 
     def scope(self, outer: Scope) -> Scope:
         """The item's scope, continued from ``outer`` (a macro invocation's scope)."""
@@ -249,8 +272,10 @@ class _Frame:
         segs.reverse()
         own = self.kind is not None or self.nested
         src = self if own else outer
+        only_mods = outer.mod_depth == len(outer.segments)
         return Scope(
             segments=outer.segments + segs,
+            mod_depth=outer.mod_depth + (self.mod_depth if only_mods else 0),
             kind=src.kind,
             self_type=src.self_type,
             trait_name=src.trait_name,
@@ -352,6 +377,8 @@ class _Walker:
         source = node.text.decode("utf-8")
         self.budget.spend(len(self.data), len(source))
         test_reason = _test_reason(doc.attributes, scope, ctx)
+        modifiers = _modifiers(node, scope)
+        paths = record_paths(ctx, scope, name, modifiers["visibility"], doc.attributes, test_reason)
         self.records.append(
             {
                 **_provenance(
@@ -359,14 +386,12 @@ class _Walker:
                 ),
                 "name": name,
                 "raw_name": raw_name,
-                "qualified_path": "::".join(
-                    s for s in (ctx.module_path, *scope.segments, name) if s
-                ),
+                **paths,
                 "container_kind": scope.kind or "free",
                 "self_type": scope.self_type,
                 "trait_name": scope.trait_name,
                 "container_header": scope.header,
-                **_modifiers(node, scope),
+                **modifiers,
                 **_signature_parts(node),
                 "signature": self._signature(node),
                 "source": source,

@@ -76,8 +76,35 @@ def join_tokens(tokens: list[str]) -> str:
     return "".join(out)
 
 
+#: A signature's tokens straight from its text, when the text holds nothing a regular
+#: expression could split wrongly: no string, char or raw literal, comment, attribute,
+#: escape, block or array length (whose operators lex differently from a type's ``>>``),
+#: comparison, suffixed or non-decimal number or non-ASCII name (those take the parse
+#: tree's tokens). Equal to the tree's on every signature of the seven repositories, and
+#: checked against them by property tests; about a tenth off the extractor's time.
+_LEX = re.compile(
+    r"\s+|([A-Za-z_][A-Za-z0-9_]*|'[A-Za-z_][A-Za-z0-9_]*|\d+"
+    r"|::|->|=>|\.\.=|\.\.\.|\.\.|[^\sA-Za-z0-9_])"
+)
+_NEEDS_TREE = re.compile(
+    r"[\"#/\\{;]|[=!<>]=|&&|\|\||'(?:[^'\\]|\\.)'|\b[rbc]#|b'|(?<!\w)\d+[\w.]|[^\x00-\x7f]"
+)
+
+
+def text_tokens(text: str) -> list[str] | None:
+    """The tokens of ``text`` by :data:`_LEX`, or None when only the parse tree can tell."""
+    if _NEEDS_TREE.search(text):
+        return None
+    return [t for t in _LEX.findall(text) if t]
+
+
 def node_text(node: Node | None, end_byte: int | None = None) -> str | None:
     """``node`` (up to ``end_byte``) as one rustfmt-spaced line; None for no node."""
     if node is None:
         return None
-    return join_tokens(leaf_tokens(node, end_byte))
+    raw = node.text or b""
+    if end_byte is not None:
+        raw = raw[: max(0, end_byte - node.start_byte)]
+    # Error recovery lexes differently (``>>`` as one token): only a clean tree takes the text.
+    tokens = None if node.has_error else text_tokens(raw.decode("utf-8", "replace"))
+    return join_tokens(tokens if tokens is not None else leaf_tokens(node, end_byte))

@@ -12,7 +12,8 @@ from typing import Any
 
 from corpus.clone import UnsafePathError, is_bad_path, safe_read
 from corpus.clone import iter_rust_files as rust_files
-from corpus.extract.crate import context_for
+from corpus.extract.crate import context_for, crate_models
+from corpus.extract.crates import has_manifest_above
 from corpus.extract.file import extract_file_bytes
 from corpus.extract.parser import GRAMMAR_VERSION
 from corpus.schema import EXTRACTOR_VERSION, sort_key
@@ -71,10 +72,26 @@ def _path_batches(jobs: list[Job], n: int) -> list[list[Job]]:
     return [jobs[i : i + size] for i in range(0, len(jobs), size)]
 
 
+def _model_roots(jobs: list[Job]) -> list[str]:
+    """The roots whose crate layout the jobs need (a Cargo.toml above one of their files)."""
+    by_root: dict[str, list[str]] = {}
+    for j in jobs:
+        by_root.setdefault(j.root, []).append(j.rel_path)
+    return [r for r, rels in by_root.items() if any(has_manifest_above(r, x) for x in rels)]
+
+
 def _file_outcomes(
     jobs: list[Job], workers: int, batches: Callable[[list[Job], int], list[list[Job]]]
 ) -> Iterator[FileOutcome]:
-    """(records, drops, parse error) per file: in this process, or in a pool of ``workers``."""
+    """(records, drops, parse error) per file: in this process, or in a pool of ``workers``;
+    each checkout's crate layout is read once, before the pool forks."""
+    with crate_models(_model_roots(jobs)):
+        yield from _outcomes(jobs, workers, batches)
+
+
+def _outcomes(
+    jobs: list[Job], workers: int, batches: Callable[[list[Job], int], list[list[Job]]]
+) -> Iterator[FileOutcome]:
     n = workers or os.cpu_count() or 1
     if n <= 1 or len(jobs) < 8:
         yield from (_run_job(j) for j in jobs)

@@ -1,5 +1,6 @@
-"""Privacy and licence (critical): no secrets, email addresses or access tokens in any doc or
-source, and every licence on the permissive allow-list.
+"""Privacy and licence (critical): no secrets, email addresses or access tokens in any
+published string (doc, source, signature, names, paths, permalinks, types, attributes...), and
+every licence on the permissive allow-list.
 """
 
 from __future__ import annotations
@@ -51,13 +52,17 @@ _TOKENS = re.compile(
     r"|hf_[A-Za-z0-9]{30,}|(AKIA|ASIA)[0-9A-Z]{16}|xox[abprs]-[A-Za-z0-9-]{10,}"
     r"|sk_live_[A-Za-z0-9]{20,}|sk-[A-Za-z0-9]{32,}|AIza[0-9A-Za-z_-]{35}"
     r"|eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})"
-    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----"
+    r"|-----(?:BEGIN|END) [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
 )
 
 
 def _texts(rec: dict) -> list[str]:
-    # Every published text column: attributes carry `#[doc = ".."]` and `note = ".."` text too.
-    return [t for t in (rec["doc"], rec["source"], *(rec.get("attributes") or [])) if t]
+    """Every published string of ``rec`` that comes from the repository: a token in a file
+    name reaches ``path`` and ``permalink``, one in a type name ``self_type`` and
+    ``qualified_path``; attributes carry `#[doc = ".."]` and `note = ".."` text."""
+    from corpus.secrets import scanned_columns, text_values
+
+    return [t for c in scanned_columns(rec) for t in text_values(rec[c]) if t]
 
 
 def detect_secret_hits(records: list[dict]) -> dict[str, list[str]]:
@@ -103,7 +108,8 @@ def detect_secret_hits(records: list[dict]) -> dict[str, list[str]]:
     "privacy.no_secrets",
     points=2,
     severity="critical",
-    hypothesis="detect-secrets (default plugins and filters) finds no secret in any doc or source.",
+    hypothesis="detect-secrets (default plugins and filters) finds no secret in any published "
+    "string of any record.",
 )
 def no_secrets(ctx: SuiteContext) -> Outcome:
     hits = detect_secret_hits(ctx.records)
@@ -123,8 +129,8 @@ def emails_and_tokens(text: str) -> list[str]:
     "privacy.no_emails_tokens",
     points=2,
     severity="critical",
-    hypothesis="No doc or source holds an email address (other than RFC 2606 example domains) "
-    "or a known access-token / private-key pattern.",
+    hypothesis="No published string of any record holds an email address (other than RFC 2606 "
+    "example domains) or a known access-token / private-key pattern (a PEM BEGIN or END line).",
 )
 def no_emails_tokens(ctx: SuiteContext) -> Outcome:
     bad, n = [], 0

@@ -123,33 +123,67 @@ def source_matches_blob(ctx: SuiteContext) -> Outcome:
     )
 
 
+#: Columns the secret filter may rewrite (``<REDACTED>`` spans): compared as redactions.
+REDACTABLE = ("doc", "doc_summary", "source")
+
+
+def _field_matches(column: str, stored: object, fresh: object, redacted: bool) -> bool:
+    if redacted and column in REDACTABLE:
+        return redaction_of(stored, fresh)  # type: ignore[arg-type]
+    if redacted and column == "attributes":
+        return (
+            isinstance(stored, list)
+            and isinstance(fresh, list)
+            and len(stored) == len(fresh)
+            and all(redaction_of(a, b) for a, b in zip(stored, fresh, strict=True))
+        )
+    return _canon([stored]) == _canon([fresh])
+
+
+def differing_fields(stored: dict, fresh: dict) -> list[str]:
+    """The extract columns in which ``stored`` differs from a fresh extraction of its blob."""
+    from corpus.schema import EXTRACT_COLUMNS
+
+    return [
+        c for c in EXTRACT_COLUMNS
+        if not _field_matches(c, stored.get(c), fresh.get(c), bool(stored.get("redacted")))
+    ]  # fmt: skip
+
+
 @check(
-    "provenance.doc_reextracts",
+    "provenance.fields_reextract",
     points=4,
     severity="critical",
     needs_sources=True,
-    hypothesis="Re-extracting each cited blob with this extractor yields a record with the "
-    "same id and the same doc for every record (a redacted doc: the same up to <REDACTED>).",
+    hypothesis="Re-extracting each cited blob with this extractor yields, for every record, a "
+    "record with the same id and the same value in every extracted column (signature, params, "
+    "return type, generics, names, paths, container, flags, attributes, test flags, origin, "
+    "spans, doc and its derived fields; redacted text: the same up to <REDACTED>).",
 )
-def doc_reextracts(ctx: SuiteContext) -> Outcome:
+def fields_reextract(ctx: SuiteContext) -> Outcome:
     crashed = {k: v for k, v in ctx.reextracted.items() if isinstance(v, str)}
     fresh: dict[str, dict] = {}
     for recs in ctx.reextracted.values():
         if not isinstance(recs, str):
             fresh.update((x["id"], x) for x in recs)
     missing, differ = [], []
+    fields: dict[str, int] = defaultdict(int)
     for r in ctx.records:
         f = fresh.get(r["id"])
         if f is None:
             missing.append(r["id"])
-        else:
-            same = redaction_of(r["doc"], f["doc"]) if r["redacted"] else f["doc"] == r["doc"]
-            if not same:
-                differ.append(r["id"])
+            continue
+        bad = differing_fields(r, f)
+        if bad:
+            differ.append(r["id"])
+            for c in bad:
+                fields[c] += 1
     ev = (
-        f"{len(differ)} docs differ, {len(missing)} records not re-extracted "
-        f"from {len(ctx.reextracted)} files"
+        f"{len(differ)} records differ, {len(missing)} not re-extracted, from "
+        f"{len(ctx.reextracted)} files"
     )
+    if fields:
+        ev += "; fields: " + ", ".join(f"{c} {n}" for c, n in sorted(fields.items()))
     if crashed:
         ev += f"; extractor crashed on {len(crashed)} files, e.g. {next(iter(crashed.values()))}"
     return outcome(not (missing or differ or crashed), ev, differ + missing)
@@ -272,3 +306,36 @@ def license_pinned(ctx: SuiteContext) -> Outcome:
     ev = f"{len(bad)} records' licence differs from their package's"
     ev += f"; no licence file at the pin for {no_file}" if no_file else "; licence files present"
     return outcome(not (bad or no_file), ev, bad)
+
+
+@check(
+    "provenance.paths_resolve",
+    points=2,
+    severity="critical",
+    needs_sources=True,
+    hypothesis="Every def_path resolves in the crate layout at the pinned commit, read from "
+    "the blobs independently of the extractor: its crate is a Cargo target of that name and "
+    "kind, each segment a module file or inline mod from the crate root to the record's file, "
+    "then items the file declares; every public_path is a library's, each segment a pub "
+    "module or a name a pub use re-exports; a record no target reads has no src/crates "
+    "directory segment, and indeed no target reads its file.",
+)
+def paths_resolve(ctx: SuiteContext) -> Outcome:
+    from falsification.pathcheck import def_path_problem, public_path_problem
+
+    bad: dict[str, list[str]] = defaultdict(list)
+    example: dict[str, str] = {}
+    for r in ctx.records:
+        layout = ctx.layouts[(r["repo"], r["commit"])]
+        for field, problem in (
+            ("def_path", def_path_problem(layout, r)),
+            ("public_path", public_path_problem(layout, r)),
+        ):
+            if problem is not None:
+                bad[field].append(r["id"])
+                example.setdefault(field, f"{r[field]} ({r['path']}): {problem}")
+    ev = ", ".join(f"{k}: {len(v)}" for k, v in sorted(bad.items())) or "all resolve"
+    if example:
+        ev += "; e.g. " + "; ".join(example[k] for k in sorted(example))
+    offenders = sorted({i for v in bad.values() for i in v})
+    return outcome(not bad, f"{len(offenders)}/{len(ctx.records)} records' paths ({ev})", offenders)

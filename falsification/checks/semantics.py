@@ -67,7 +67,9 @@ def arguments_exist(ctx: SuiteContext) -> Outcome:
 
 @check(
     "semantics.unsafe_has_safety",
-    points=3,
+    # 3 -> 2 for provenance.paths_resolve: the build already drops pub unsafe fns without a
+    # `# Safety` section (missing_safety_doc), so this re-checks a filter
+    points=2,
     hypothesis=f"At least {THRESHOLD:.0%} of documented `pub unsafe fn`s have a `# Safety` "
     "section.",
 )

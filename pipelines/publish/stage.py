@@ -4,7 +4,7 @@ Layout of a staged folder (and of the Hub repo)::
 
     data/{train,validation,test}-NNNNN-of-NNNNN.parquet
     README.md           the dataset card
-    falsification.json  stats.json  sources.lock
+    falsification.json  falsification.md  stats.json  sources.lock  split_manifest.json
 
 Staging is two steps: :func:`prepare` copies the data and reports and proves the folder loads
 with ``datasets.load_dataset`` (the slow part, done once per publish), and :func:`write_card`
@@ -28,6 +28,7 @@ from corpus.layout import (
     CONFIG_DIRS,
     DATA_DIR,
     FALSIFICATION_JSON,
+    FALSIFICATION_MD,
     RECORD_CONFIGS,
     SOURCES_LOCK,
     SPLIT_MANIFEST,
@@ -41,7 +42,8 @@ from pipelines.publish.preferences import card_view, stage_preferences
 from pipelines.publish.validate import check_card, check_loads
 
 #: Top-level names publish manages in a Hub repo; anything else there is left alone.
-MANAGED_FILES = (CARD_FILE, FALSIFICATION_JSON, STATS_FILE, SOURCES_LOCK, SPLIT_MANIFEST)
+MANAGED_FILES = (CARD_FILE, FALSIFICATION_JSON, FALSIFICATION_MD, STATS_FILE, SOURCES_LOCK,
+                 SPLIT_MANIFEST)  # fmt: skip
 SHORT_HASH_LEN = 12
 
 
@@ -117,7 +119,8 @@ def prepare(dataset: Path, folder: Path, force: bool, *, check_load: bool = True
         for rel in files:
             (folder / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(dataset / rel, folder / rel)
-    for name in (FALSIFICATION_JSON, STATS_FILE, SOURCES_LOCK, SPLIT_MANIFEST):
+    # The report for people travels with the rows it judges (the card links to it).
+    for name in (FALSIFICATION_JSON, FALSIFICATION_MD, STATS_FILE, SOURCES_LOCK, SPLIT_MANIFEST):
         if (dataset / name).is_file():
             shutil.copyfile(dataset / name, folder / name)
     facts = stage_preferences(dataset, folder, facts)  # the `preferences` config (pairs)
