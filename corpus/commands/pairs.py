@@ -24,18 +24,32 @@ def register(app: typer.Typer) -> None:
     add_command(app, "pairs", pairs, PANEL_TRAIN)
 
 
+_OUT = typer.Option(
+    ...,
+    "--out",
+    "-o",
+    metavar="DIR",
+    help="Folder for preferences/ (with pairs.json) and kto/; the dataset folder itself "
+    "makes `corpus publish` ship them as its preferences config.",
+)
+_MODEL = typer.Option(
+    None,
+    "--model",
+    "-m",
+    metavar="MODEL",
+    help="Also reject this base model's own generations where the eval metrics rank them "
+    "below the doc (the `model` kind).",
+)
+_ADAPTER = typer.Option(
+    None, "--adapter", metavar="RUN/adapter", help="As --model, with a trained adapter."
+)
+
+
 def pairs(
     dataset: str = typer.Argument(
         ..., metavar="DATASET", help="Dataset folder or Hub ORG/NAME[@rev]."
     ),
-    out: Path = typer.Option(
-        ...,
-        "--out",
-        "-o",
-        metavar="DIR",
-        help="Folder for preferences/ (with pairs.json) and kto/; the dataset folder itself "
-        "makes `corpus publish` ship them as its preferences config.",
-    ),
+    out: Path = _OUT,
     config: str = typer.Option(
         "default", "--config", metavar="default|balanced", help="Which dataset config."
     ),
@@ -46,17 +60,8 @@ def pairs(
         help="The prompt of every pair (as the trainer's prompt_input).",
     ),
     include_tests: bool = typer.Option(False, "--include-tests", help="Keep test functions."),
-    model: str = typer.Option(
-        None,
-        "--model",
-        "-m",
-        metavar="MODEL",
-        help="Also reject this base model's own generations where the eval metrics rank them "
-        "below the doc (the `model` kind).",
-    ),
-    adapter: Path = typer.Option(
-        None, "--adapter", metavar="RUN/adapter", help="As --model, with a trained adapter."
-    ),
+    model: str = _MODEL,
+    adapter: Path = _ADAPTER,
     limit: int = typer.Option(
         0, "--limit", metavar="N", help="Generate for at most N records (0 = all)."
     ),

@@ -449,8 +449,11 @@ def _falsification_section(facts: CardFacts) -> str:
             f"- `{c.id}` ({c.awarded}/{c.points} points, {c.severity}): {_cell(c.evidence)[:300]}"
             for c in fals.failed
         ]
-    lines += ["", "The full report is in this repository: [falsification.md](falsification.md) "
-              "(every check, its hypothesis and evidence) and `falsification.json`."]
+    lines += [
+        "",
+        "The full report is in this repository: [falsification.md](falsification.md) "
+        "(every check, its hypothesis and evidence) and `falsification.json`.",
+    ]
     return "\n".join(lines)
 
 

@@ -54,8 +54,8 @@ def preferences_section(facts: Any) -> str:
         "(the SFT answer), `rejected` a realistic wrong doc, `rejection` its kind and `detail` "
         "what exactly is wrong; `id` is the record's. A pair lives in its record's split and "
         "every borrowed doc comes from the same split, so the pairs leak nothing across "
-        "splits. Load them with `load_dataset(\"<this repo>\", \"preferences\")`; TRL's `DPOTrainer` "
-        "takes the columns as they are (conversational format)."
+        "splits. Load them with `load_dataset(\"<this repo>\", \"preferences\")`; TRL's "
+        "`DPOTrainer` takes the columns as they are (conversational format)."
         + (f" The `model` pairs reject generations of `{generator}`." if generator else ""),
         _kinds_table(report),
         f"Two kinds that give a record the same wrong doc make one pair "
