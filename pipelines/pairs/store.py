@@ -104,6 +104,11 @@ def _parquet_files(path: Path, view: str) -> list[Path]:
         files = sorted(folder.glob("*.parquet"))
         if files:
             return files
+    if view == "kto" and sorted((path / PREFERENCES_DIR).glob("*.parquet")):
+        raise BadInputError(
+            f"{path}: holds preference pairs only (no {KTO_DIR}/); a KTO run needs the KTO view "
+            "(prompt, completion, label) that `corpus pairs DATASET --out DIR` writes beside them"
+        )
     raise BadInputError(
         f"{path}: no pairs here (expected {PREFERENCES_DIR}/*.parquet and {KTO_DIR}/*.parquet, "
         "as `corpus pairs DATASET --out DIR` writes them)"

@@ -145,10 +145,12 @@ def build_rl(cfg: TrainConfig, device: str, tokenizer: Any, callbacks: list,
                         degenerate_guard=cfg.degenerate_guard, reward_model=scorer,
                         extra=dict(extra_rewards or {}))  # fmt: skip
     funcs, weights = rewards.trl_functions()
+    # Dropout off, as TRL's other trainers do by default: with it the policy is noisy against
+    # its own reference (a KL above 0 before any step) and the group advantages are noise.
     args = _args(GRPOConfig, cfg, device, False, sched, beta=cfg.beta,
                  num_generations=cfg.num_generations, max_completion_length=cfg.rl_max_new_tokens,
                  temperature=cfg.temperature, reward_weights=weights,
-                 log_completions=False)  # fmt: skip
+                 log_completions=False, disable_dropout=True)  # fmt: skip
     trainer = GRPOTrainer(model=policy(cfg, device), reward_funcs=funcs, args=args,
                           train_dataset=train, processing_class=tokenizer,
                           callbacks=callbacks)  # fmt: skip
