@@ -119,3 +119,22 @@ def test_plan_sizes_steps_per_tier_from_the_pairs(sig_pairs, rich_dataset_dir) -
     }
     dpo = next(r for r in steps if r["method"] == "dpo" and r["tier"] == "tiny")
     assert dpo["examples"] == 192 and dpo["steps"] == 12  # 192 train pairs / 16 per step
+
+
+def test_cli_dpo_from_sft_trains_evaluates_against_sft_and_prints_one_line(
+    sft_run, sig_pairs, rich_dataset_dir, tmp_path
+) -> None:
+    out = tmp_path / "dpo"
+    res = runner.invoke(app, ["train", "dpo", "--pairs", str(sig_pairs), "--from", str(sft_run),
+                              "--data", str(rich_dataset_dir), "--out", str(out), "--device",
+                              "cpu", "--bits", "16", "--max-steps", "2", "--batch-size", "2",
+                              "--grad-accum", "1", "--eval-limit", "2", "--set",
+                              "eval_max_new_tokens=8", "--set", "eval_split=",
+                              "--set", "early_stopping_patience=0", "--set",
+                              "gradient_checkpointing=false"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "dpo: trained 2 steps on cpu" in res.output and "eval on 2 test records" in res.output
+    summary = json.loads((out / "eval" / "eval.json").read_text())
+    assert [s["name"] for s in summary["systems"]] == ["adapter", "sft", "base", "retrieval"]
+    saved = (out / "adapter" / "train_config.yaml").read_text()
+    assert "method: dpo" in saved and f"init_adapter: {sft_run / 'adapter'}" in saved
