@@ -50,3 +50,34 @@ def test_rl_reward_rises_on_a_toy_reward_and_logs_components_and_kl(
     assert "KL to the reference" in report and "## Reward-hacking guards" in report
     assert "guard off: measured, not applied" in report
     assert "rewards/low_ids/mean" in report and "rewards/format_valid/mean" in report
+
+
+def test_rl_with_the_reward_model_component(
+    sft_run: Path, sharp_model: Path, rich_dataset_dir: Path, tmp_path: Path
+) -> None:
+    """A `corpus train reward` run scores RL's generations as the reward_model component."""
+    import pyarrow as pa
+
+    from corpus.store import write_parquet
+    from pipelines.pairs.store import _schemas
+    from pipelines.train.methods.run import train_method
+    from tests.method_fixtures import toy_rows
+
+    pairs = tmp_path / "pairs" / "preferences"
+    pairs.mkdir(parents=True)
+    write_parquet(pairs / "train-00000-of-00001.parquet", pa.Table.from_pylist(toy_rows(),
+                  _schemas()[0]))  # fmt: skip
+    rm = tmp_path / "rm"
+    train_method(method_config("reward", "tiny", None, {**BASE, "output_dir": str(rm),
+                 "pairs": str(pairs.parent), "model": str(sharp_model), "max_steps": 2,
+                 "prompt_input": "signature"}))  # fmt: skip
+    out = tmp_path / "rl"
+    cfg = method_config("rl", "tiny", None, {**BASE, "output_dir": str(out), "init_adapter":
+                        str(sft_run), "dataset": str(rich_dataset_dir), "batch_size": 4,
+                        "num_generations": 2, "rl_max_new_tokens": 4, "max_steps": 1,
+                        "max_train_records": 4, "reward_run": str(rm),
+                        "rewards": {"reward_model": 1.0, "format_valid": 1.0}})  # fmt: skip
+    train_method(cfg)
+    rows = read_metrics(out)
+    scores = [r["rewards/reward_model/mean"] for r in rows if "rewards/reward_model/mean" in r]
+    assert scores and 0.0 < scores[0] < 1.0  # a sigmoid of the reward model's logit

@@ -217,7 +217,8 @@ def _print_method_plans(plans: list[Any], vram: float | None, steps: list[dict])
     table = Table(title="memory plan per method (GiB)")
     for col in ("model", "method", "weights", "adapters+opt", "activations", "reference",
                 "generation", "total"):  # fmt: skip
-        table.add_column(col, justify="left" if col in ("model", "method") else "right")
+        table.add_column(col, justify="left" if col in ("model", "method") else "right",
+                         overflow="fold")  # fmt: skip
     if vram is not None:
         table.add_column(f"fits {vram:g} GiB")
     for p in plans:

@@ -24,7 +24,9 @@ from pipelines.train.run import (
 )
 
 
-def _callbacks(cfg: TrainConfig, progress: bool, has_eval: bool) -> list:
+def _callbacks(cfg: TrainConfig, progress: bool) -> list:
+    """metrics.jsonl and the progress bar (early stopping is added once the trainer knows
+    whether it evaluates)."""
     from pipelines.train.callbacks import JsonlMetrics, RichProgress
 
     return [JsonlMetrics(Path(cfg.output_dir) / METRICS_FILE), RichProgress(progress)]
@@ -42,7 +44,7 @@ def make_method_trainer(cfg: TrainConfig, *, progress: bool = False,
     device = resolve_device(cfg.device)
     set_seed(cfg.seed)
     tokenizer = load_tokenizer(cfg.init_adapter or cfg.model)
-    built = build(cfg, device, tokenizer, _callbacks(cfg, progress, True), extra_rewards)
+    built = build(cfg, device, tokenizer, _callbacks(cfg, progress), extra_rewards)
     trainer = built.trainer
     if trainer.args.eval_strategy != "no" and cfg.early_stopping_patience:
         trainer.add_callback(EarlyStoppingCallback(cfg.early_stopping_patience))
