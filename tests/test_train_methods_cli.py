@@ -138,3 +138,12 @@ def test_cli_dpo_from_sft_trains_evaluates_against_sft_and_prints_one_line(
     assert [s["name"] for s in summary["systems"]] == ["adapter", "sft", "base", "retrieval"]
     saved = (out / "adapter" / "train_config.yaml").read_text()
     assert "method: dpo" in saved and f"init_adapter: {sft_run / 'adapter'}" in saved
+
+
+def test_a_saved_method_config_is_not_overlaid_again(tmp_path: Path) -> None:
+    from pipelines.train.config import save_config
+
+    cfg = load_config("small", method="dpo", overrides={"learning_rate": 1e-6})
+    save_config(cfg, tmp_path / "train_config.yaml")
+    again = load_config(config=tmp_path / "train_config.yaml", method="dpo")
+    assert again.learning_rate == 1e-6 and again.output_dir == cfg.output_dir

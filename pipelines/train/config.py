@@ -513,7 +513,8 @@ def load_values(
         raise BadInputError("give either --recipe or --config, not both")
     path = Path(config) if config is not None else recipe_path(tier or DEFAULT_TIER)
     values = read_yaml(path)
-    if method and method != "sft":
+    # A run's own train_config.yaml (resuming it) already holds its method's values.
+    if method and method != "sft" and values.get("method") != method:
         if config is None:  # a tier's run folder is the SFT run's: the method gets its own
             values["output_dir"] = f"{values.get('output_dir', 'runs/train')}-{method}"
         values.update(read_yaml(method_path(method)), method=method)
