@@ -46,25 +46,41 @@ def has_nvidia_gpu() -> bool:
     return Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi") is not None
 
 
+#: Extras that bring torch (installed first, from the right index).
+TORCH_EXTRAS = frozenset({"train"})
+
+
 def extra_install_command(
     extra: str, install: Install, *, gpu: bool, python: str = sys.executable
 ) -> str:
-    """The shell command that installs torch and ``extra`` into this environment."""
+    """The shell command that installs ``extra`` (``train``, ``train,serve``, ``eval``, ...)
+    into this environment, torch first when an extra needs it."""
     pip = f"{shlex.quote(python)} -m pip install"
     index = "" if gpu else f" --index-url {TORCH_CPU_INDEX}"
+    torch = bool(TORCH_EXTRAS & set(extra.split(",")))
     if install.kind == "checkout" and install.root is not None:
         root = install.root
         constraints = root / CONSTRAINTS
         pin = f" -c {shlex.quote(str(constraints))}" if constraints.is_file() else ""
         target = shlex.quote(f"{root}[{extra}]")
-        return f"{pip}{pin}{index} torch && {pip}{pin} -e {target}"
-    return f"{pip}{index} torch && {pip} {shlex.quote(f'{DIST}[{extra}]')}"
+        first = f"{pip}{pin}{index} torch && " if torch else ""
+        return f"{first}{pip}{pin} -e {target}"
+    first = f"{pip}{index} torch && " if torch else ""
+    return f"{first}{pip} {shlex.quote(f'{DIST}[{extra}]')}"
+
+
+def install_hint(extra: str) -> str:
+    """The install line for ``extra``, right for this install and this machine."""
+    install = detect_install()
+    gpu = has_nvidia_gpu()
+    where = "this git checkout" if install.kind == "checkout" else "this install"
+    command = extra_install_command(extra, install, gpu=gpu)
+    if not TORCH_EXTRAS & set(extra.split(",")):
+        return f"for {where}: {command}"
+    build = "the CUDA build of torch" if gpu else "torch's CPU build (no NVIDIA GPU here)"
+    return f"for {where}, with {build}: {command}"
 
 
 def train_install_hint() -> str:
     """The install line for the ``train`` extra, right for this install and this machine."""
-    install = detect_install()
-    gpu = has_nvidia_gpu()
-    where = "this git checkout" if install.kind == "checkout" else "this install"
-    build = "the CUDA build of torch" if gpu else "torch's CPU build (no NVIDIA GPU here)"
-    return f"for {where}, with {build}: {extra_install_command('train', install, gpu=gpu)}"
+    return install_hint("train")

@@ -15,12 +15,14 @@ Three layouts:
 
       shards/<owner>+<name>/<commit>-<extractor>.{parquet,stats.json,licenses.json,done}
                                                                   one per repository
-      builds/<key>/{dataset/, rejects.parquet, .done}                          one per candidate
+      builds/<key>/{dataset/, rejects.parquet, .done, previous-split_manifest.json}
+                                                                  one per candidate
       dataset/            the staged build (the last good one, for a rebuild)
       run/sources.toml    the pins the last run built
       history.jsonl       one record per build or rebuild
       build_config.json  build_report.json  [rejects.parquet]
       .corpus.lock        one writer at a time
+      .corpus.workers.lock  share-locked by every pool worker for life (a rerun waits)
       .running.json       left by a run that has not finished (a killed run is noted by the next)
 
 A **marker** is a small JSON file written last, after the files it vouches for: it records the

@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 
 #: Bumped whenever extraction output for the same input can change.
-EXTRACTOR_VERSION = "1.3.0"
+EXTRACTOR_VERSION = "1.4.0"
 
 CONTAINER_KINDS = ("free", "impl", "trait_impl", "trait", "extern")
 #: Cargo target kinds a file's crate can have (``target_kind`` is null when no target reads it)
@@ -138,7 +138,13 @@ EXTRACT_FIELDS: tuple[Field, ...] = (
     ),
     Field("is_nested", _B, False, "defined inside another function's body"),
     Field("origin", _S, False, "source, or macro:<name> when recovered from a macro body"),
-    Field("parse_error", _B, False, "the file (or macro body) had parse errors elsewhere"),
+    Field("parse_error", _B, False, "the item's own span holds a parse error (in its body)"),
+    Field(
+        "file_parse_error",
+        _B,
+        False,
+        "its file (or the macro body it came from) has a parse error anywhere",
+    ),
     Field("license", _S, False, "SPDX licence expression of the source repository"),
     Field("extractor_version", _S, False, "version of this extractor"),
     Field("grammar_version", _S, False, "tree-sitter-rust and tree-sitter versions"),

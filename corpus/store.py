@@ -16,9 +16,8 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -29,6 +28,9 @@ from corpus.layout import (
     dataset_parquet_files,
 )
 from corpus.schema import ALL_COLUMNS, EXTRACT_SCHEMA, RECORD_SCHEMA, SORT_COLUMNS
+
+if TYPE_CHECKING:  # polars loads on first use: `corpus extract` writes Arrow and never needs it
+    import polars as pl
 
 
 @contextmanager
@@ -128,6 +130,8 @@ def _schema_for(columns: Iterable[str]) -> pa.Schema:
 
 def to_table(records: pl.DataFrame | list[dict[str, Any]]) -> pa.Table:
     """Records as an Arrow table in the declared schema and the stable row order."""
+    import polars as pl
+
     if isinstance(records, pl.DataFrame):
         df = records
     else:
@@ -158,6 +162,8 @@ def write_parquet(dest: Path, records: pl.DataFrame | list[dict[str, Any]] | pa.
 
 def read_parquet(path: Path) -> pl.DataFrame:
     """Read one parquet file, with a clear error when it is corrupt or not ours."""
+    import polars as pl
+
     try:
         df = pl.read_parquet(path)
     except FileNotFoundError as exc:
@@ -170,6 +176,8 @@ def read_parquet(path: Path) -> pl.DataFrame:
 
 def read_records(path: Path, config: str = "default") -> pl.DataFrame:
     """All records of a dataset path (one config of it), in the stable order."""
+    import polars as pl
+
     frames = [read_parquet(p) for p in dataset_parquet_files(path, config)]
     df = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
     return df.sort(list(SORT_COLUMNS), maintain_order=True)
@@ -190,6 +198,7 @@ def read_dataset(spec: str, config: str = "default") -> pl.DataFrame:
         return read_records(path, config)
     name, _, revision = spec.partition("@")
     import datasets
+    import polars as pl
     from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
 
     missing = (datasets.exceptions.DatasetNotFoundError, RepositoryNotFoundError,

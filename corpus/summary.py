@@ -83,6 +83,61 @@ def numbers(obj: Any, prefix: str = "", limit: int = 24) -> list[tuple[str, floa
     return out[:limit]
 
 
+#: The token figures of a split, in the order `corpus stats` shows them (others follow).
+TOKEN_FIGURES = ("examples", "prompt_tokens", "answer_tokens", "tokens",
+                 "length.p50", "length.p90", "length.p99", "length.max")  # fmt: skip
+_TOKEN_LABELS = {"prompt_tokens": "prompt", "answer_tokens": "answer", "tokens": "total"}
+
+
+@dataclass(frozen=True)
+class TokenTable:
+    """stats.json's ``tokens`` section laid out as a table: a row per split (a section with an
+    ``examples`` count), a column per figure; what sits outside the splits is kept apart."""
+
+    #: Dotted figure keys (``length.p99``, ``longer_than.512``), in display order.
+    columns: list[str]
+    #: (split, {dotted key: number}) in split order.
+    rows: list[tuple[str, dict[str, float]]]
+    #: Numeric figures that belong to no split, as (dotted key, number).
+    other: list[tuple[str, float]]
+    #: Text figures (tokenizer, prompt_input), as (key, text).
+    notes: list[tuple[str, str]]
+
+
+def token_label(key: str) -> str:
+    """A short column header for the dotted figure ``key``: ``p99``, ``>512``, ``>2k`` (for
+    ``longer_than.2048``), ``prompt`` (for ``prompt_tokens``)."""
+    group, _, leaf = key.rpartition(".")
+    if group == "length":
+        return leaf
+    if group == "longer_than":
+        n = int(leaf) if leaf.isdigit() else 0
+        return f">{n // 1024}k" if n and n % 1024 == 0 else f">{leaf}"
+    return _TOKEN_LABELS.get(key, key)
+
+
+def _column_order(key: str) -> tuple[int, float, str]:
+    if key in TOKEN_FIGURES:
+        return (0, TOKEN_FIGURES.index(key), key)
+    group, _, leaf = key.rpartition(".")
+    if group == "longer_than" and leaf.isdigit():
+        return (1, int(leaf), key)  # 512 before 1024 (the file sorts them as text)
+    return (2, 0, key)
+
+
+def token_table(tokens: dict[str, Any]) -> TokenTable:
+    """``tokens`` (stats.json's section, as ``corpus.tokens.token_stats`` writes it) as a
+    table of splits by figures."""
+    splits = [k for k, v in tokens.items() if isinstance(v, dict) and "examples" in v]
+    order = {s: i for i, s in enumerate(SPLITS)}
+    splits.sort(key=lambda s: order.get(s, len(order)))
+    rows = [(s, dict(numbers(tokens[s], limit=1000))) for s in splits]
+    seen = dict.fromkeys(k for _, figures in rows for k in figures)
+    rest = {k: v for k, v in tokens.items() if k not in splits}
+    notes = [(k, str(v)) for k, v in rest.items() if isinstance(v, str)]
+    return TokenTable(sorted(seen, key=_column_order), rows, numbers(rest, limit=60), notes)
+
+
 def _int_items(obj: Any) -> list[tuple[str, int]]:
     if not isinstance(obj, dict):
         return []

@@ -54,25 +54,6 @@ _AUTO = {"bin": "autobins", "example": "autoexamples", "test": "autotests", "ben
 _NON_MODULE_DIRS = frozenset({"src", "crates"})
 
 
-def split_path(path: str) -> list[str]:
-    """``a::<T as B<C>>::f`` -> ``[a, <T as B<C>>, f]`` (``::`` outside angle brackets)."""
-    parts, depth, cur = [], 0, ""
-    i = 0
-    while i < len(path):
-        ch = path[i]
-        if ch == "<":
-            depth += 1
-        elif ch == ">" and depth and path[i - 1 : i] != "-":
-            depth -= 1
-        if depth == 0 and path.startswith("::", i):
-            parts.append(cur)
-            cur, i = "", i + 2
-            continue
-        cur += ch
-        i += 1
-    return [p for p in [*parts, cur] if p]
-
-
 def _norm(path: str) -> str | None:
     out: list[str] = []
     for part in path.split("/"):

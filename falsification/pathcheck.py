@@ -7,7 +7,8 @@ import posixpath
 from functools import lru_cache
 from typing import Any
 
-from falsification.cratelayout import _NON_MODULE_DIRS, CommitLayout, Root, _norm, split_path
+from corpus.prompt import split_path
+from falsification.cratelayout import _NON_MODULE_DIRS, CommitLayout, Root, _norm
 
 
 def def_path_problem(layout: CommitLayout, rec: dict[str, Any]) -> str | None:

@@ -53,6 +53,9 @@ class Check:
     severity: str
     fn: CheckFn
     needs_sources: bool = False
+    #: Costs seconds and shares no cached fact with the other checks: the suite may run it
+    #: in a second process, beside the others (``run_suite(workers=2)``).
+    apart: bool = False
 
 
 REGISTRY: dict[str, Check] = {}
@@ -65,6 +68,7 @@ def check(
     hypothesis: str,
     severity: str = "normal",
     needs_sources: bool = False,
+    apart: bool = False,
 ) -> Callable[[CheckFn], CheckFn]:
     """Register the decorated function as check ``id`` (``<category>.<name>``)."""
     category = id.split(".", 1)[0]
@@ -78,7 +82,7 @@ def check(
     def register(fn: CheckFn) -> CheckFn:
         if id in REGISTRY:
             raise ValueError(f"check {id!r} registered twice")
-        REGISTRY[id] = Check(id, category, points, hypothesis, severity, fn, needs_sources)
+        REGISTRY[id] = Check(id, category, points, hypothesis, severity, fn, needs_sources, apart)
         return fn
 
     return register

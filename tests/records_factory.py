@@ -72,6 +72,7 @@ def make_record(i: int = 0, **overrides: Any) -> dict[str, Any]:
         "is_nested": False,
         "origin": "source",
         "parse_error": False,
+        "file_parse_error": False,
         "license": "MIT",
         "extractor_version": EXTRACTOR_VERSION,
         "grammar_version": GRAMMAR_VERSION,

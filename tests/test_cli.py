@@ -54,3 +54,27 @@ def test_corpus_debug_prints_the_traceback_and_keeps_the_exit_code(tmp_path) -> 
     assert plain.returncode == debug.returncode == 2, (plain.stderr, debug.stderr)
     assert "Traceback" not in plain.stderr and "Traceback" in debug.stderr
     assert plain.stderr.strip().splitlines()[-1] == debug.stderr.strip().splitlines()[-1]
+
+
+def test_messages_into_a_pipe_are_never_wrapped(tmp_path) -> None:
+    # Regression: into a pipe (cron, CI) warnings were wrapped at 80 columns ("pass --repo
+    # \nOWNER/NAME") and usage errors drawn as an 80-column panel splitting the option name.
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "lib.rs").write_text("/// Doc.\npub fn f() {}\n")
+    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "80", "HOME": str(tmp_path)}
+    run = [sys.executable, "-m", "corpus.cli", "extract"]
+    proc = subprocess.run([*run, str(tmp_path), "--out", str(tmp_path / "o")], cwd=tmp_path,
+                          capture_output=True, text=True, env=env)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    warning = next(ln for ln in proc.stderr.splitlines() if ln.startswith("warning:"))
+    assert len(warning) > 80 and warning.endswith("for working permalinks"), proc.stderr
+    import pyarrow.parquet as pq
+
+    # Outside a git checkout: no fake `local/unknown/blob/000…` permalink, none at all.
+    (rec,) = pq.read_table(tmp_path / "o" / "records.parquet").to_pylist()
+    assert rec["name"] == "f" and rec["permalink"] is None
+    long = "--" + "no-such-option-" * 6
+    proc = subprocess.run([*run, long, "x"], capture_output=True, text=True, env=env)
+    assert proc.returncode == 2
+    assert f"Error: No such option: {long}" in proc.stderr.splitlines(), proc.stderr
+    assert "╭" not in proc.stderr

@@ -227,3 +227,63 @@ def test_card_refuses_a_folder_that_is_not_a_build(tmp_path: Path) -> None:
     assert "sources.lock" in result.output and not (tmp_path / "card.md").exists()
     missing = invoke("card", tmp_path / "nope", "--out", tmp_path / "card.md")
     assert missing.exit_code == ExitCode.BAD_INPUT
+
+
+def test_help_paragraphs_wrap_at_the_terminal_not_at_the_source() -> None:
+    # Regression: Typer's rich mode kept the docstrings' line breaks ("Exit 2 when the\n
+    # folder"), giving ragged help at 80 columns.
+    from corpus.commands._common import reflow
+
+    assert reflow("One two\nthree.\n\n- item\n  more\n- next\n\nEnd\nhere.") == (
+        "One two three.\n\n- item\n  more\n- next\n\nEnd here."
+    )
+    res = runner.invoke(app, ["card", "--help"], env={"COLUMNS": "200"})
+    assert "Exit 2 when the folder is not a complete build" in res.output
+
+
+@pytest.mark.parametrize("columns", ["80", "120"])
+def test_sample_lines_end_in_text_not_a_dangling_separator(tmp_path: Path, columns: str) -> None:
+    # Regression: "impl · split train ·" with the permalink wrapped onto the next line.
+    ds = make_tui_dataset(tmp_path, 10)
+    result = runner.invoke(app, ["sample", str(ds), "-n", "10"], env={"COLUMNS": columns})
+    assert result.exit_code == 0, result.output
+    rows = [row.strip("│ ") for row in result.output.splitlines()]
+    assert not [row for row in rows if row.endswith("·") or row.startswith("·")], result.output
+    assert sum(row.startswith("https://github.com/") for row in rows) == 10  # a line of its own
+    assert result.output.count(" · split ") == 10
+
+
+def _split_tokens(examples: int, total: int, p99: int, over_512: int) -> dict[str, object]:
+    return {"examples": examples, "tokens": total, "prompt_tokens": total // 2,
+            "answer_tokens": total - total // 2,
+            "length": {"max": p99 + 9, "p50": 135, "p90": 315, "p99": p99},
+            "longer_than": {"1024": 1, "2048": 0, "4096": 0, "512": over_512}}  # fmt: skip
+
+
+#: A tokens section as `corpus build` writes it (corpus.tokens.token_stats): splits by figures.
+BUILD_TOKENS = {"prompt_input": "context", "test": _split_tokens(360, 63885, 695, 12),
+                "tokenizer": "Qwen2.5", "train": _split_tokens(2886, 619794, 2016, 143),
+                "validation": _split_tokens(362, 70817, 955, 13)}  # fmt: skip
+
+
+@pytest.mark.parametrize("columns", ["80", "120"])
+def test_stats_tokens_are_one_table_with_a_row_per_split(tmp_path: Path, columns: str) -> None:
+    ds = make_tui_dataset(tmp_path, 40)
+    stats = json.loads((ds / "stats.json").read_text())
+    (ds / "stats.json").write_text(json.dumps({**stats, "tokens": BUILD_TOKENS}))
+    result = runner.invoke(app, ["stats", str(ds)], env={"COLUMNS": columns})
+    assert result.exit_code == 0, result.output
+    text = result.output[result.output.index("Tokens (stats.json)") :]
+    header = r"split\s+examples\s+prompt\s+answer\s+total\s+p50\s+p90\s+p99\s+max\s+>512\s+>1k"
+    assert re.search(header + r"\s+>2k\s+>4k\n", text), text
+    rows = [line.split() for line in text.splitlines()]
+    train = ["train", "2,886", "309,897", "309,897", "619,794", "135", "315", "2,016", "2,025",
+             "143", "1", "0", "0"]  # fmt: skip
+    assert train in rows, text
+    assert [r[0] for r in rows if r and r[0] in ("train", "validation", "test")] == [
+        "train", "validation", "test"]  # fmt: skip
+    assert "train.length" not in text and "…" not in text  # no dotted keys, no cut figures
+    assert "tokenizer Qwen2.5" in flat(text) and "prompt input context" in flat(text)
+    assert "other figures" not in text  # everything is in the one table
+    figures = json.loads(invoke("stats", ds, "--json").output)
+    assert figures["tokens"] == BUILD_TOKENS  # --json as it was: the section itself

@@ -230,7 +230,8 @@ def test_macro_body_with_metavariables_keeps_clean_fns() -> None:
     )
     recs, res = ex(src)
     assert set(recs) == {"good", "also_good"}
-    assert recs["good"]["parse_error"] is True
+    assert recs["good"]["file_parse_error"] is True
+    assert recs["good"]["parse_error"] is False  # its own span is clean
     assert res.drops["macro_template_fn"] == 1
     assert res.drops["macro_fn_with_error"] + res.drops["macro_fn_in_error"] >= 1
 
@@ -247,7 +248,8 @@ def test_error_in_one_fn_keeps_neighbours() -> None:
     recs, res = ex(src)
     assert recs["before"]["doc"] == "Before."
     assert recs["after"]["doc"] == "After."
-    assert recs["after"]["parse_error"] is True
+    assert recs["after"]["file_parse_error"] is True
+    assert recs["after"]["parse_error"] is False and recs["before"]["parse_error"] is False
     assert "broken" not in recs
     assert sum(res.drops.values()) >= 1
 
@@ -370,9 +372,9 @@ def test_error_only_in_body_keeps_the_fn() -> None:
     src = '/// Doc.\nfn t() {\n    let expected = str![[r#"x"#]];\n}\nfn after() {}\n'
     recs, _ = ex(src)
     assert recs["t"]["doc"] == "Doc."
-    assert recs["t"]["parse_error"] is True
+    assert recs["t"]["parse_error"] is True and recs["t"]["file_parse_error"] is True
     assert recs["t"]["signature"] == "fn t()"
-    assert "after" in recs
+    assert recs["after"]["parse_error"] is False and recs["after"]["file_parse_error"] is True
 
 
 def test_error_in_signature_drops_the_fn() -> None:

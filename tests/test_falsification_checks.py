@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from corpus.schema import permalink, record_id
@@ -124,6 +125,38 @@ def _val_to_train(recs):
         if r["split"] == "validation":
             r["split"] = "train"
     return recs
+
+
+def _in_balanced_only(change, name_them: bool):
+    """A defect of the balanced config alone: ``change(records) -> (records, ids changed)``."""
+
+    def defect(ds: Path) -> set[str] | None:
+        from corpus.layout import BALANCED_DIR
+        from corpus.schema import SPLITS
+        from corpus.store import write_parquet
+
+        files = sorted((ds / BALANCED_DIR).glob("*.parquet"))
+        recs, ids = change([r for f in files for r in pl.read_parquet(f).to_dicts()])
+        for f in files:
+            f.unlink()
+        for split in SPLITS:
+            rows = [r for r in recs if r["split"] == split]
+            if rows:
+                write_parquet(ds / BALANCED_DIR / f"{split}-00000-of-00001.parquet", rows)
+        return ids if name_them else None
+
+    return defect
+
+
+def _balanced_row_moved(recs):
+    # a balanced copy in another split than its default row: a leak the default checks miss
+    r = next(r for r in recs if r["split"] == "test")
+    r["split"] = "train"
+    return recs, {r["id"]}
+
+
+def _balanced_val_to_train(recs):
+    return _val_to_train(recs), set()
 
 
 def _other_split(r):
@@ -365,6 +398,8 @@ DEFECTS: dict[str, list[tuple[str, object]]] = {
         ("table", one(_set(qualified_path="crate::elsewhere::f"))),
         ("table", one(_set(return_type="Option<u8>"))),
         ("table", one(_set(attributes=["#[inline(always)]"]))),
+        ("table", one(_set(file_parse_error=True))),
+        ("table", one(_set(public_path="crate::f"))),
     ],
     "provenance.deterministic": [
         ("table", share(_set(qualified_path="elsewhere::f"), frac=1.0)),
@@ -408,8 +443,14 @@ DEFECTS: dict[str, list[tuple[str, object]]] = {
         ("table", share(_set(doc="Does it.\n\n# Examples\n\n```\nlet y = 1;\n```")))
     ],
     "distribution.repo_count": [("table", _keep_repos(3))],
-    "distribution.repo_share": [("table", _dominate)],
-    "distribution.split_ratios": [("table", _val_to_train)],
+    "distribution.repo_share": [
+        ("table", _dominate),
+        ("dataset", _in_balanced_only(_balanced_row_moved, name_them=True)),
+    ],
+    "distribution.split_ratios": [
+        ("table", _val_to_train),
+        ("dataset", _in_balanced_only(_balanced_val_to_train, name_them=False)),
+    ],
     "distribution.splits_sticky": [("table", one(_other_split))],
     "distribution.no_exact_leak": [("table", many(_cluster_leak))],
     "distribution.no_near_leak": [("table", many(_near_leak))],
@@ -510,7 +551,8 @@ def test_check_fails_on_its_defect(clean, tmp_path, check_id, kind, defect):
     if REGISTRY[check_id].severity == "critical":
         assert report.verdict == "FAIL"
     expected = _expected_offenders(corpus, kind, defect, mutated)
-    if check_id in CORPUS_LEVEL or expected is None:
+    # A corpus-level check names no record, unless a defect of the dataset says which.
+    if expected is None or (check_id in CORPUS_LEVEL and kind != "dataset"):
         assert check_id in CORPUS_LEVEL and res.offending_ids == [], res.offending_ids
     else:
         named = set(res.offending_ids)

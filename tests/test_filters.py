@@ -262,6 +262,13 @@ PEM = (
         ("trait_name", f"Auth{GH}"),
         ("container_header", f"impl Client{GH}"),
         ("signature", "pub fn func_0(key: &str /* jane.doe@corp-mail.io */) -> u32"),
+        ("params", ["key: &str", f"token: Token<{GH}>"]),  # a list column
+        ("def_path", f"crate::{GH}::f"),
+        ("public_path", f"crate::{GH}::f"),
+        ("generics", f"<T: Auth{GH}>"),
+        ("where_clause", f"where T: Auth{GH}"),
+        ("return_type", f"Token{GH}"),
+        ("doc_include", f"docs/{GH}.md"),
     ],
 )
 def test_a_secret_in_a_column_that_cannot_be_redacted_drops_the_record(

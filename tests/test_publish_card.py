@@ -338,3 +338,41 @@ def test_the_licence_table_comes_from_the_detection(tmp_path: Path) -> None:
         "`LICENSE-APACHE`: Apache-2.0; `LICENSE-MIT`: MIT | `widget-tools`: MPL-2.0 |" in card
     )
     assert "| other/thing | Unlicense OR MIT | not detected (an older build) |" in card
+
+
+def test_restaging_over_a_killed_staging_loses_nothing(tmp_path: Path) -> None:
+    # Regression: staging replaced the folder by rmtree then rename, so a kill between the
+    # two lost it; it is the one swap mechanism now (a kill leaves the old or the new).
+    import os
+
+    from corpus.store import _swap_names
+
+    ds = make_build(tmp_path / "ds", 6)
+    out = stage_dataset(ds, tmp_path / "stage", check_load=False)
+    card = (out / "README.md").read_text()
+    _, old = _swap_names(out)
+    os.replace(out, old)  # killed after moving the old staging aside
+    assert not out.exists()
+    out = stage_dataset(ds, tmp_path / "stage", check_load=False)
+    assert (out / "README.md").read_text() == card
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ds", "stage"]
+
+
+def test_card_shows_a_real_record_as_the_trainer_sees_it_and_how_to_report_one(
+    staged: tuple[Path, Path, str],
+) -> None:
+    from corpus.prompt import PromptSpec, messages
+
+    ds, _, card = staged
+    m = re.search(r"A real example, `([^`]+)` \(\[source\]\(([^)]+)\)\):", card)
+    assert m, "the card has no real example"
+    rows = [r for r in read_records(ds).to_dicts() if r["permalink"] == m.group(2)]
+    assert len(rows) == 1 and rows[0]["qualified_path"] == m.group(1)
+    for turn in messages(rows[0], PromptSpec(), count=len):  # every turn, verbatim
+        assert f"**{turn['role']}**" in card and turn["content"] in card
+    assert rows[0]["signature"].split("(")[0] in card
+    problems = card.split("## Report a problem or request removal", 1)
+    assert len(problems) == 2, "no report-a-problem section"
+    body = problems[1].split("\n## ", 1)[0]
+    assert f"https://huggingface.co/datasets/{REPO_ID}/discussions" in body
+    assert "`id`" in body and "removed" in body

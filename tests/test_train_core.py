@@ -274,12 +274,33 @@ def test_recipes_sized_from_the_data_evaluate_and_checkpoint_at_least_5_times(ro
         assert s.eval_steps is not None and s.save_steps == s.eval_steps
         if s.total_steps >= 5:
             assert s.total_steps // s.eval_steps >= 5, (tier, rows, s)
+        # About every 10% of the run: never an eval at every step of a run of 11 or more.
+        assert s.evals <= 10 and (s.total_steps <= 10 or s.eval_steps > 1), (tier, rows, s)
+        assert s.patience == max(2, s.evals // 3) and s.patience < max(3, s.evals)
         assert s.warmup_steps <= max(1, s.total_steps // 10)
     fixed = load_config("small", overrides={"eval_steps": 7, "save_steps": -1})
     s = plan_schedule(fixed, tokens=10**6, examples=4000)
     assert (s.eval_steps, s.save_steps) == (7, None)
+    assert plan_schedule(fixed, tokens=10**6, examples=4000).patience == max(2, s.evals // 3)
     off = load_config("small", overrides={"eval_steps": -1, "early_stopping_patience": 0})
     assert plan_schedule(off, tokens=10**6, examples=4000).eval_steps is None
+    assert plan_schedule(off, tokens=10**6, examples=4000).patience == 0
+    # Regression: 19 steps (the seven-repo corpus) evaluated and checkpointed at every step.
+    nineteen = plan_schedule(load_config("small"), tokens=19 * 32_768, examples=2_886)
+    assert (nineteen.total_steps, nineteen.eval_steps, nineteen.evals) == (19, 2, 9)
+    given = load_config("small", overrides={"early_stopping_patience": 4})
+    assert plan_schedule(given, tokens=10**6, examples=4000).patience == 4
+
+
+@given(st.integers(1, 5_000), st.integers(1, 40))
+def test_evals_are_about_evals_per_run_and_never_too_few(total: int, per_run: int) -> None:
+    from pipelines.train.schedule import MIN_EVALS, plan_schedule
+
+    cfg = load_config("small", overrides={"max_steps": total, "evals_per_run": per_run})
+    s = plan_schedule(cfg, tokens=10**6, examples=4000)
+    assert s.total_steps == total and s.save_steps == s.eval_steps
+    assert s.evals >= min(total, MIN_EVALS, per_run)
+    assert s.evals <= max(per_run, MIN_EVALS) or s.eval_steps == 1
 
 
 def test_the_schedule_counts_packed_sequences_and_processes() -> None:

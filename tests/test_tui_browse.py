@@ -18,12 +18,15 @@ from typer.testing import CliRunner
 from corpus.cli import app as cli_app
 from corpus.errors import ExitCode
 from corpus.prompt import doc_as_comment
+from tests.records_factory import make_dataset_dir
 from tests.tui_fixtures import (
     PASSED_NAMING,
     RUSTDOC_DOC,
     make_tui_dataset,
     run_async,
+    screen_lines,
     shown,
+    varied_record,
     varied_records,
 )
 from tui.app import CorpusApp
@@ -77,17 +80,17 @@ async def test_detail_shows_the_exact_doc_with_comment_and_markdown_toggles(data
         screen = await open_by_search(pilot, "fn func_6(")
         assert screen.record["doc"] == RUSTDOC_DOC
         doc = screen.query_one("#doc", Static)
-        assert str(doc.render()) == RUSTDOC_DOC  # exactly the training target
+        assert str(doc.content) == RUSTDOC_DOC  # exactly the training target
         shot = shown(app)
         for literal in ("# Examples", "```rust", "[`help_heading`]"):
             assert literal in shot
         await pilot.press("t")  # the /// lines the model is trained to write
         await pilot.pause()
-        assert str(screen.query_one("#doc", Static).render()) == doc_as_comment(RUSTDOC_DOC)
+        assert str(screen.query_one("#doc", Static).content) == doc_as_comment(RUSTDOC_DOC)
         assert "/// # Examples" in shown(app) and "as the model is trained" in shown(app)
         await pilot.press("t")  # again: back to the exact text
         await pilot.pause()
-        assert str(screen.query_one("#doc", Static).render()) == RUSTDOC_DOC
+        assert str(screen.query_one("#doc", Static).content) == RUSTDOC_DOC
         await pilot.press("m")  # rendered: the heading loses its #, the link its backticks
         await pilot.pause()
         assert isinstance(screen.query_one("#doc"), Markdown)
@@ -95,7 +98,35 @@ async def test_detail_shows_the_exact_doc_with_comment_and_markdown_toggles(data
         assert "# Examples" not in shot and "Examples" in shot and "[`help_heading`]" not in shot
         await pilot.press("m")
         await pilot.pause()
-        assert str(screen.query_one("#doc", Static).render()) == RUSTDOC_DOC
+        assert str(screen.query_one("#doc", Static).content) == RUSTDOC_DOC
+
+
+#: A doc line and a source line each far wider than 80 columns.
+LONG_DOC = "Short first line.\n" + " ".join(f"word{i}" for i in range(30)) + "\n\nEnd."
+LONG_SOURCE = "pub fn func_0(x: u32) -> u32 {\n    " + " + ".join(["x"] * 40) + "\n}"
+
+
+@run_async
+async def test_at_80_columns_every_wrap_of_doc_and_source_is_marked(tmp_path: Path) -> None:
+    records = varied_records(5)
+    records[0] = varied_record(0, doc=LONG_DOC, source=LONG_SOURCE)
+    ds = make_dataset_dir(tmp_path / "demo", records)
+    app = CorpusApp(ds, cursor_blink=False)
+    async with app.run_test(size=(80, 60)) as pilot:
+        await settle(pilot)
+        screen = await open_by_search(pilot, "fn func_0(")
+        lines = screen_lines(app)
+        for widget, text, gutter in (("#doc", LONG_DOC, 2), ("#source", LONG_SOURCE, 4)):
+            region = screen.query_one(widget).region
+            rows = lines[region.y : region.bottom]
+            # Each row: gutter (a line number, blanks, or ↪ where a line goes on), then text.
+            marks = [r[region.x : region.x + gutter] for r in rows]
+            assert sum("↪" in m for m in marks) >= 2, "\n".join(rows)
+            body = [r[region.x + gutter :].rstrip() for r in rows]
+            pairs = zip(marks, body, strict=True)
+            joined = "".join(("" if "↪" in m else "\n") + b for m, b in pairs)
+            # Rows joined at the marks give the lines back (each row's end space trimmed here).
+            assert joined.lstrip("\n").replace(" ", "") == text.replace(" ", ""), joined
 
 
 @run_async
@@ -302,6 +333,50 @@ async def test_r_on_a_check_naming_nothing_says_so(dataset: Path) -> None:
         await pilot.pause()
         assert isinstance(app.screen, FalsificationScreen)
         assert "integrity.ids_unique names no records" in shown(app)
+
+
+@run_async
+async def test_tab_into_the_offenders_highlights_one_and_enter_opens_it(dataset: Path) -> None:
+    app = CorpusApp(dataset, cursor_blink=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await pilot.pause()
+        await pilot.press("tab")  # from the checks (semantics.arguments_exist) to its records
+        await pilot.pause()
+        offenders = app.screen.query_one("#offenders", OptionList)
+        assert app.focused is offenders and offenders.highlighted == 0
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DetailScreen)
+        assert app.screen.record["id"] == RECORDS[3]["id"]
+        await pilot.press("escape")
+        await pilot.pause()
+        offenders = app.screen.query_one("#offenders", OptionList)
+        await pilot.press("shift+tab", "tab")  # away and back: the highlight stays
+        await pilot.pause()
+        assert app.focused is offenders and offenders.highlighted == 0
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DetailScreen)
+
+
+@run_async
+async def test_at_80x24_the_header_keeps_the_verdict_and_the_offenders_have_room(
+    dataset: Path,
+) -> None:
+    app = CorpusApp(dataset, cursor_blink=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "score 92/100 WARN" in screen_lines(app)[0]
+        await pilot.press("3")
+        await pilot.pause()
+        await highlight_check(pilot, "syntax.signatures_parse")  # names records 2, 3 and 4
+        lines = screen_lines(app)
+        assert "Falsification" in lines[0] and "score 92/100 WARN" in lines[0]
+        for i in (2, 3, 4):  # each offender on a line of its own, its location below
+            at = [n for n, line in enumerate(lines) if f"::func_{i} " in line]
+            assert at and f"src/mod_{i}.rs:1{i}" in lines[at[0] + 1], "\n".join(lines)
 
 
 @run_async

@@ -176,3 +176,61 @@ def test_preflight_of_the_runs_folder(tmp_path: Path) -> None:
     (tmp_path / "f").write_text("x")
     with pytest.raises(BadInputError, match="not a directory"):
         check_runs_dir(tmp_path / "f")
+
+
+# -- the header line ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", [40, 60, 80, 120, 200])
+def test_header_keeps_screen_score_and_verdict_at_any_width(tmp_path: Path, width: int) -> None:
+    from tui.data import load_corpus
+    from tui.widgets.header import header_text
+
+    corpus = load_corpus(make_tui_dataset(tmp_path, 5))
+    corpus.path = corpus.path.with_name("a-dataset-with-a-rather-long-folder-name")
+    line = header_text(corpus, "Falsification", width=width).plain
+    assert cell_len(line) <= width
+    assert "Falsification" in line and "92/100 WARN" in line, line
+    if width >= 200:  # room for everything
+        assert "5 records" in line and "extractor 1.0.0" in line and corpus.name in line
+    loading = header_text(None, "Records", width=width).plain
+    assert "Records" in loading and "loading…" in loading and cell_len(loading) <= width
+
+
+# -- rows of the detail view: every wrap marked ------------------------------------------------
+
+
+@settings(max_examples=200)
+@given(st.text(alphabet="ab 中", max_size=60), st.integers(2, 20))
+def test_chop_keeps_every_character_and_fits_the_width(line: str, width: int) -> None:
+    from rich.text import Text
+
+    from tui.wrapped import chop
+
+    rows = [r.plain for r in chop(Text(line), width)]
+    assert "".join(rows) == line  # nothing dropped, not even the space at a break
+    assert all(cell_len(r) <= width for r in rows) and all(rows[1:])
+
+
+def test_marked_lines_tell_a_wrap_from_a_line_break() -> None:
+    import io
+
+    from rich.console import Console
+    from rich.text import Text
+
+    from tui.wrapped import CONTINUED, MarkedLines, marked_code
+
+    def draw(renderable: object, width: int) -> list[str]:
+        console = Console(width=width, file=io.StringIO(), color_system=None)
+        with console.capture() as cap:
+            console.print(renderable)
+        return [row.rstrip() for row in cap.get().split("\n")[:-1]]
+
+    doc = "Short line.\nA line much too long for twenty cells.\n\nEnd."
+    rows = draw(MarkedLines(Text(doc)), 22)
+    assert rows == ["  Short line.", "  A line much too", f"{CONTINUED} long for twenty", f"{CONTINUED} cells.", "", "  End."]  # fmt: skip
+    code = "fn f() {\n    let value = compute_something_long(1);\n}"
+    rows = draw(marked_code(code, "monokai", first_number=9), 30)
+    assert rows[0].startswith(" 9  fn f() {") and rows[-1] == "11  }"
+    # Line 10 goes on in the next row: no number there, a marker.
+    assert rows[1:3] == ["10      let value =", f" {CONTINUED}  compute_something_long(1);"]

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from corpus.cli import app as cli_app
 from corpus.errors import ExitCode
 from tests.runs_fixtures import CONTROL_OUTPUT, eval_report, make_runs, train_rows, write_metrics
-from tests.tui_fixtures import make_tui_dataset, run_async, shown
+from tests.tui_fixtures import make_tui_dataset, run_async, screen_lines, shown
 from tui.app import CorpusApp
 from tui.runs import STALE_S, MetricsTail, RunView, curves, find_runs, parse_eval, run_status
 from tui.screens.records import RecordsScreen
@@ -165,6 +165,25 @@ async def test_runs_screen_lists_runs_with_status_steps_and_eval(tmp_path: Path)
         await pilot.press("1")  # no dataset: a notice, the runs screen stays
         await pilot.pause()
         assert isinstance(app.screen, RunsScreen)
+
+
+@run_async
+async def test_the_legend_hides_no_data_point(tmp_path: Path) -> None:
+    runs = make_runs(tmp_path / "runs")
+    app = CorpusApp(None, runs=runs, cursor_blink=False, refresh_s=0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("down")  # -> small: train loss falls from its first step on
+        await pilot.pause()
+        region = app.screen.query_one("#loss-plot", PlotextPlot).region
+        rows = [r[region.x : region.right] for r in screen_lines(app)[region.y : region.bottom]]
+        frame = next(i for i, r in enumerate(rows) if "┌" in r)
+        # The legend names both series above the frame, not inside it over the curves.
+        assert "train loss" in "".join(rows[:frame]) and "eval loss" in "".join(rows[:frame])
+        inside = "".join(rows[frame:])
+        assert "train loss" not in inside and "eval loss" not in inside
+        top = rows[frame + 1]  # the highest loss, at the first step: drawn at the top left
+        assert top[top.index("┤") + 1] != " ", "\n".join(rows)
 
 
 @run_async

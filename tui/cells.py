@@ -8,8 +8,13 @@ matches) are moved to where they land in the cut text, or dropped when they are 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len, set_cell_size
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderResult
 
 Span = tuple[int, int]
 ELLIPSIS = "…"
@@ -74,3 +79,23 @@ def pieces(cell: Fitted) -> list[tuple[str, bool]]:
     if pos < len(cell.text):
         out.append((cell.text[pos:], False))
     return out
+
+
+class FittedLines:
+    """A Rich renderable: lines of (text, style), each fitted to the width it is drawn at.
+
+    Never wrapped: a line too wide is cut with an ellipsis (on the left with ``cut_left``, for
+    qualified names and paths whose end matters most), so one entry is always as many lines
+    high as it has lines, at every terminal width.
+    """
+
+    def __init__(self, *lines: tuple[str, str], cut_left: bool = False) -> None:
+        self.lines = lines
+        self.cut_left = cut_left
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        """Each line fitted to ``options.max_width`` cells."""
+        for line, style in self.lines:
+            indent = len(line) - len(line.lstrip(" "))
+            body = fit(line[indent:], options.max_width - indent, cut_left=self.cut_left)
+            yield Text(" " * indent + body.text.rstrip(" "), style=style, no_wrap=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,7 +19,8 @@ from corpus.errors import BadInputError, CorpusError, ExitCode
 __all__ = ["BadInputError", "CorpusError", "ExitCode", "console", "err_console", "fail"]
 
 console = Console(stderr=False, highlight=False)
-err_console = Console(stderr=True, highlight=False)
+#: Into a pipe or a file (cron, CI) every message is one line however long: soft wrap.
+err_console = Console(stderr=True, highlight=False, soft_wrap=not sys.stderr.isatty())
 
 
 def fail(message: str, code: ExitCode = ExitCode.FAILURE) -> NoReturn:
@@ -119,6 +121,27 @@ def _usage_piece(param: Any) -> str:
     return name if param.required else f"[{name}]"
 
 
+_KEEP_BREAK = re.compile(r"^(\s|[-*] |\d+[.)] |\|)")
+
+
+def reflow(text: str | None) -> str | None:
+    """A docstring's paragraphs as single lines, so help wraps at the terminal's width, not
+    the source's (Typer's rich mode keeps every line break). List items, indented lines and
+    table rows keep their own lines."""
+    if not text:
+        return text
+    paragraphs = []
+    for para in text.split("\n\n"):
+        lines: list[str] = []
+        for line in para.split("\n"):
+            if lines and line.strip() and not _KEEP_BREAK.match(line):
+                lines[-1] = f"{lines[-1].rstrip()} {line.strip()}"
+            else:
+                lines.append(line)
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
+
+
 def _help_class(base: type) -> type:
     """``base`` (Typer's command or group class) with flags that show no metavar, the help
     option included, and arguments written ``PATH...`` / ``[DATASET]`` in the usage line."""
@@ -126,6 +149,7 @@ def _help_class(base: type) -> type:
     class Command(base):  # type: ignore[misc, valid-type]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
+            self.help = reflow(self.help)
             _quiet_flags(self.params)
             _plain_arguments(self.params)
 
@@ -161,7 +185,18 @@ def group_class() -> type:
     """The class every `corpus` command group is made with (pass as ``cls=``)."""
     from typer.core import TyperGroup
 
-    return _help_class(TyperGroup)
+    class Group(_help_class(TyperGroup)):  # type: ignore[misc]
+        def main(self, *args: Any, **kwargs: Any) -> Any:
+            # A usage error into a pipe (cron, CI) is click's plain lines, not a panel drawn
+            # 80 columns wide that splits an option's name; help keeps its panels.
+            from typer import core
+
+            if sys.stderr.isatty():
+                return super().main(*args, **kwargs)
+            kwargs.setdefault("windows_expand_args", True)
+            return core._main(self, *args, rich_markup_mode=None, **kwargs)
+
+    return Group
 
 
 def add_command(app: typer.Typer, name: str, fn: Callable[..., Any], panel: str, **kw: Any) -> None:

@@ -6,6 +6,7 @@ Exit codes: 0 PASS (score >= 95, no critical failure), 3 WARN (85-94, no critica
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,7 @@ def falsify(
                     "(pass --sources-dir, or run `corpus clone`)",
                     markup=True,
                 )
-        report = run_suite(dataset, sources_dir, seed=seed)
+        report = run_suite(dataset, sources_dir, seed=seed, workers=os.cpu_count() or 1)
         jpath, mpath = write_report(report, out or dataset_base(dataset))
     _print_report(report, jpath, mpath, as_json)
     raise typer.Exit(int(VERDICT_EXIT[report.verdict]))

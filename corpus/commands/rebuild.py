@@ -109,8 +109,11 @@ def history(
     with user_errors():
         import json
 
+        from corpus.errors import BadInputError
         from pipelines.history import history_path, read_history
 
+        if not Path(out).is_dir():  # a mistyped --out is not an empty history
+            raise BadInputError(f"{out}: no such output folder (the --out of a build)")
         path = history_path(out)
         records = read_history(path, limit or None)
         if as_json:
@@ -127,26 +130,75 @@ def history(
         console.print(_history_table(path, records))
 
 
+def _started(value: Any) -> str:
+    """``2026-12-01T11:40:18Z`` as ``2026-12-01 11:40`` (the header says UTC)."""
+    text = str(value or "?")
+    return f"{text[:10]} {text[11:16]}" if len(text) >= 16 and text[10] == "T" else text
+
+
+def _totals(changes: dict[str, Any]) -> str:
+    if not changes:
+        return "none"
+    added, removed, changed = (
+        sum(int(c.get(k, 0)) for c in changes.values()) for k in ("added", "removed", "changed")
+    )
+    return f"+{added} -{removed} ~{changed}"
+
+
 def _history_table(path: Path, records: list[dict[str, Any]]) -> Any:
+    from rich import box
+    from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=f"Run history ({path})", title_justify="left", show_lines=False)
-    for col in ("started", "run", "secs", "moved", "changes", "verdict", "published / reason",
+    table = Table(
+        title=f"Run history ({path})",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=0,  # the box's column separator is the one space between columns
+    )
+    for col in ("started (UTC)", "run", "secs", "moved", "changes", "verdict", "published",
                 "exit"):  # fmt: skip
-        table.add_column(col, overflow="fold")
+        # One line per run at 80 columns: only the free-text columns may fold.
+        free = col in ("moved", "published")
+        table.add_column(col, overflow="fold", no_wrap=not free, min_width=min(len(col), 9))
     for rec in records:
         verdict = rec.get("verdict")
         outcome = rec.get("tag") if rec.get("published") else rec.get("reason") or "-"
         code = rec.get("exit_code", "?")
+        moved = [m.rsplit("/", 1)[-1] for m in rec.get("moved", [])]
         table.add_row(
-            Text(str(rec.get("started_at", "?"))),
+            Text(_started(rec.get("started_at"))),
             Text(str(rec.get("command", "rebuild"))),
             f"{rec.get('duration_s', 0):.1f}",
-            Text(", ".join(rec.get("moved", [])) or "-"),
-            Text(_changes_text(rec.get("changes", {}))),
+            Text(", ".join(moved) or "-"),
+            Text(_totals(rec.get("changes", {}))),
             f"{verdict} {rec.get('score')}" if verdict else "-",
             Text(str(outcome)),
             Text(str(code), style="red" if code not in (0, "?") else ""),
         )
-    return table
+    return Group(table, *_latest_changes(records))
+
+
+def _latest_changes(records: list[dict[str, Any]]) -> list[Any]:
+    """Per-repository changes of the latest run (all runs: ``--json``)."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    changes = records[-1].get("changes", {}) if records else {}
+    if not changes:
+        return []
+    table = Table(
+        title="Latest run, per repository",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    for col, justify in (("repo", "left"), ("added", "right"), ("removed", "right"),
+                         ("changed", "right")):  # fmt: skip
+        table.add_column(col, justify=justify, overflow="fold")
+    for repo, c in sorted(changes.items()):
+        table.add_row(Text(repo), *(str(c.get(k, 0)) for k in ("added", "removed", "changed")))
+    return [table]

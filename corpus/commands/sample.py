@@ -76,10 +76,12 @@ def _panel(rec: dict[str, Any], i: int, total: int) -> Any:
         show_controls(f"{rec['repo']} {rec['path']}:{rec['start_line']}-{rec['end_line']}"),
         style="dim",
     )
-    meta = Text(show_controls(f"{rec['container_kind']} · split {rec.get('split') or '-'} · "
-                              f"{rec['permalink']}"), style="dim")  # fmt: skip
+    meta = Text(show_controls(f"{rec['container_kind']} · split {rec.get('split') or '-'}"),
+                style="dim")  # fmt: skip
+    # On a line of its own, folded when too long: never word-wrapped away from a dangling "·".
+    link = Text(show_controls(rec["permalink"]), style="dim", overflow="fold")
     signature = Syntax(show_controls(rec["signature"]), "rust", theme="monokai", word_wrap=True)
     doc = Text(show_controls(rec.get("doc") or "(no doc comment)"))
     title = Text(f"{i}/{total}  ") + Text(show_controls(rec["qualified_path"]), style="bold")
-    return Panel(Group(where, meta, Text(""), signature, Text(""), doc), title=title,
+    return Panel(Group(where, meta, link, Text(""), signature, Text(""), doc), title=title,
                  title_align="left")  # fmt: skip

@@ -25,8 +25,6 @@ from corpus.commands._common import (
     user_errors,
 )
 
-SERVE_HINT = "pip install 'rustdoc-corpus[train,serve]'"
-
 
 def register(app: typer.Typer) -> None:
     """Add the serve command to ``app``."""
@@ -164,7 +162,12 @@ def _builtin(
         if importlib.util.find_spec(m) is None
     ]
     if missing:
-        fail(f"corpus serve needs {', '.join(missing)}: {SERVE_HINT}", ExitCode.BAD_INPUT)
+        from corpus.install import install_hint
+
+        fail(
+            f"corpus serve needs {', '.join(missing)}: {install_hint('train,serve')}",
+            ExitCode.BAD_INPUT,
+        )
     with user_errors():
         from pipelines.serve.limits import Limits
         from pipelines.serve.run import serve_builtin

@@ -82,8 +82,6 @@ def _table(title: str, header: list[str], rows: list[list[Any]]) -> Any:
 
 def print_tables(f: dict[str, Any]) -> None:
     """The figures as rich tables, one per group."""
-    from corpus.summary import numbers
-
     splits = [s for s in f["per_split"] if any(s in r for r in f["per_repo"].values())]
     repo_rows = [
         [repo, sum(per.values()), *(per.get(s, 0) for s in splits)]
@@ -103,6 +101,49 @@ def print_tables(f: dict[str, Any]) -> None:
         drops = [[k, n] for k, n in f["filters"].items()]
         console.print(_table("Filters (stats.json)", ["reason", "records"], drops))
     if "tokens" in f:
-        rows = [[k, v] for k, v in numbers(f["tokens"], limit=60)]
-        console.print(_table("Tokens (stats.json)", ["figure", "value"], rows))
+        print_tokens(f["tokens"])
     console.print(f"{f['documented']:,} of {f['records']:,} records documented", markup=False)
+
+
+def _token_table(title: str, t: Any, *, spacious: bool = True) -> Any:
+    """The splits-by-figures table of ``t`` (a TokenTable); not ``spacious``, it has one space
+    between columns and no rule under the header: 78 columns for the figures of a build."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    from corpus.summary import token_label
+    from corpus.text import show_controls
+
+    notes = [f"{k.replace('_', ' ')} {v}" for k, v in t.notes]
+    legend = "prompt, answer, total: tokens; p50 ... max: tokens per example; >N: examples "
+    legend += "longer than N tokens"
+    table = Table(title=title, title_justify="left", caption=" · ".join([legend, *notes]),
+                  caption_justify="left", box=box.SIMPLE_HEAD if spacious else None,
+                  show_edge=False, padding=(0, 0, 0, 1), pad_edge=False)  # fmt: skip
+    table.add_column("split", no_wrap=True)
+    for column in t.columns:
+        table.add_column(token_label(column), justify="right", no_wrap=True)
+    for split, figures in t.rows:
+        cells = [figures.get(c, "-") for c in t.columns]
+        table.add_row(Text(show_controls(split)),
+                      *(f"{v:,}" if isinstance(v, int) else str(v) for v in cells))  # fmt: skip
+    return table
+
+
+def print_tokens(tokens: dict[str, Any]) -> None:
+    """stats.json's token figures: one table with a row per split and a column per figure
+    (figures outside the splits, if any, listed after it)."""
+    from corpus.summary import token_table
+
+    t = token_table(tokens)
+    title = "Tokens (stats.json)"
+    if t.rows:
+        table = _token_table(title, t)
+        natural = console.measure(table, options=console.options.update_width(1000)).maximum
+        if natural > console.width:
+            table = _token_table(title, t, spacious=False)  # a number is never cut short
+        console.print(table)
+        title = "Tokens, other figures (stats.json)"
+    if t.other:
+        console.print(_table(title, ["figure", "value"], [[k, v] for k, v in t.other]))

@@ -316,10 +316,19 @@ def _plan_data(data: str, recipe: str | None, as_json: bool) -> None:
     if as_json:
         console.print_json(json.dumps([r.to_dict() for r in rows]))
         return
-    table = Table(title=f"run plan on {data}")
-    for col in ("tier", "examples", "tokens", "steps/epoch", "steps", "tokens/step", "evals",
-                "warmup"):  # fmt: skip
-        table.add_column(col, justify="left" if col == "tier" else "right", overflow="fold")
+    from rich import box
+
+    # Numbers never fold (``619,79`` over ``4``): short headers keep the table in 80 columns.
+    table = Table(
+        title=f"run plan on {data}",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=(0, 1, 0, 0),
+    )
+    for col in ("tier", "examples", "tokens", "steps/ep", "steps", "tok/step", "evals",
+                "patience", "warmup"):  # fmt: skip
+        table.add_column(col, justify="left" if col == "tier" else "right", no_wrap=True)
     hardware = list(rows[0].seconds) if rows else []
     times = Table(title="expected wall time (throughput measured per accelerator)")
     times.add_column("tier", overflow="fold")
@@ -329,7 +338,7 @@ def _plan_data(data: str, recipe: str | None, as_json: bool) -> None:
         s = r.schedule
         table.add_row(r.tier, f"{r.examples:,}", f"{r.tokens:,}", str(s.steps_per_epoch),
                       str(s.total_steps), f"{s.tokens_per_step:,}", str(s.evals),
-                      str(s.warmup_steps))  # fmt: skip
+                      str(s.patience or "-"), str(s.warmup_steps))  # fmt: skip
         times.add_row(r.tier, *(_duration(r.seconds[hw]) for hw in hardware))
     console.print(table)
     console.print(times)

@@ -42,7 +42,7 @@ def validate(
 
     Runs the falsification suite's integrity (schema, ids, spans, stats) and syntax (signatures
     and doc code blocks parse, clean doc text) checks; writes nothing. `corpus falsify` runs
-    all 39 checks, with the clones.
+    all 42 checks, with the clones.
     """
     with user_errors():
         from corpus.errors import BadInputError

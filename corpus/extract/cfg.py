@@ -10,6 +10,7 @@ enabled, not a test build.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from corpus.extract.literals import rust_string_value
 
@@ -106,6 +107,7 @@ class _Parser:
 _CFG_ATTR_RE = re.compile(r"^#!?\[\s*cfg\s*\((.*)\)\s*\]$", re.S)
 
 
+@lru_cache(maxsize=8192)  # a pure function of the text; most attributes recur (`#[inline]`)
 def cfg_only_in_tests(attribute_text: str) -> bool:
     """True for `#[cfg(pred)]` that holds in a test build and not in a normal one.
 

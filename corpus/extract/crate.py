@@ -116,24 +116,41 @@ _ACTIVE: dict[str, CrateModel] = {}
 
 
 @contextmanager
-def crate_models(roots: Iterable[str | os.PathLike[str]]) -> Iterator[dict[str, CrateModel]]:
+def crate_models(
+    roots: Iterable[str | os.PathLike[str]], workers: int = 1
+) -> Iterator[dict[str, CrateModel]]:
     """Build the crate model of each root once and let ``context_for`` use it until exit.
 
     Forked workers started inside the block inherit the models (nothing is re-read per file).
+    With ``workers`` > 1 and several roots to read, the models are built in that many forked
+    processes at once (roots in the order given: put the largest first) and sent back.
     """
+    roots = list(roots)
+    todo = list(dict.fromkeys(k for k in map(os.path.realpath, roots) if k not in _ACTIVE))
     added = []
-    for root in roots:
-        key = os.path.realpath(root)
-        if key not in _ACTIVE:
-            model = CrateModel(key)
-            model.prepare()
-            _ACTIVE[key] = model
-            added.append(key)
+    for key, model in zip(todo, _build_models(todo, workers), strict=True):
+        _ACTIVE[key] = model
+        added.append(key)
     try:
         yield {k: _ACTIVE[k] for k in map(os.path.realpath, roots)}
     finally:
         for key in added:
             _ACTIVE.pop(key, None)
+
+
+def prepared_model(root: str) -> CrateModel:
+    """The crate model of the checkout at ``root``, public namespaces computed."""
+    model = CrateModel(root)
+    model.prepare()
+    return model
+
+
+def _build_models(keys: list[str], workers: int) -> Iterator[CrateModel]:
+    if workers <= 1 or len(keys) < 2:
+        return map(prepared_model, keys)
+    from corpus.extract.pool import pool_map
+
+    return pool_map(prepared_model, keys, min(workers, len(keys)))
 
 
 def _model_for(root: Path | str, rel: str) -> CrateModel | None:

@@ -194,6 +194,7 @@ class _Frame:
     """The scope on the way down to an item: what encloses it so far (innermost wins)."""
 
     segments: tuple[str, ...] | None = None  # a linked list: (parent, segment)
+    length: int = 0  # how many segments: counted, since walking the list is O(depth)
     mod_depth: int = 0  # how many leading segments are inline modules
     kind: str | None = None
     self_type: str | None = None
@@ -206,8 +207,9 @@ class _Frame:
     in_error: bool = False
 
     def _with(self, segment: str | None, **kw: Any) -> _Frame:
-        segs = (self.segments, segment) if segment is not None else self.segments
-        return replace(self, segments=segs, **kw)  # type: ignore[arg-type]
+        if segment is None:
+            return replace(self, **kw)
+        return replace(self, segments=(self.segments, segment), length=self.length + 1, **kw)  # type: ignore[arg-type]
 
     def enter_fn(self, fn: Node) -> _Frame:
         """Inside ``fn``'s body: a nested item, whose own container (if any) is inside it."""
@@ -248,19 +250,12 @@ class _Frame:
         if t == "mod_item":
             name = node.child_by_field_name("name")
             seg = _ident(name)
-            only_mods = self.kind is None and not self.nested and self.mod_depth == self.depth()
+            only_mods = self.kind is None and not self.nested and self.mod_depth == self.length
             depth = self.mod_depth + 1 if only_mods else self.mod_depth
             return self._with(seg, test_module=self.test_module or cfg_test, mod_depth=depth)
         if t == "ERROR":
             return self._with(None, in_error=True)
         return self
-
-    def depth(self) -> int:
-        """How many segments the frame holds."""
-        n, link = 0, self.segments
-        while link is not None:
-            link, n = link[0], n + 1  # type: ignore[misc]
-        return n
 
     def scope(self, outer: Scope) -> Scope:
         """The item's scope, continued from ``outer`` (a macro invocation's scope)."""
@@ -361,9 +356,10 @@ class _Walker:
         base_byte: int,
         base_row: int,
         origin: str,
-        parse_error: bool,
+        file_parse_error: bool,
     ) -> None:
-        """Append the record for one function node."""
+        """Append the record for one function node (``file_parse_error``: its file, or the
+        macro body it was recovered from, has a parse error somewhere)."""
         ctx = self.ctx
         name_node = node.child_by_field_name("name")
         if name_node is None:
@@ -404,7 +400,9 @@ class _Walker:
                 "test_reason": test_reason,
                 "is_nested": scope.nested,
                 "origin": origin,
-                "parse_error": parse_error,
+                # Only an error inside the body can be left (one elsewhere drops the fn).
+                "parse_error": node.has_error,
+                "file_parse_error": file_parse_error,
                 "license": ctx.license,
                 "extractor_version": EXTRACTOR_VERSION,
                 "grammar_version": GRAMMAR_VERSION,

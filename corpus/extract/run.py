@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from corpus.commands._common import console, stage_progress
-from corpus.extract.tree import Job, repo_stats, run_jobs, rust_files, versions
+from corpus.extract.table import run_jobs_table
+from corpus.extract.tree import Job, counted_stats, rust_files, versions
 from corpus.layout import RECORDS_FILE, STATS_FILE
 from corpus.schema import UNKNOWN_COMMIT, UNKNOWN_REPO
 from corpus.store import write_json, write_parquet
@@ -134,22 +135,21 @@ def extract_to_dir(
             done += n
             progress("extracting", done, len(jobs))
 
-        records, drops, errored = run_jobs(jobs, workers, advance)
+        # Workers send Arrow batches: no record dict crosses to this process.
+        res = run_jobs_table(jobs, workers, advance)
+    drops = Counter(res.drops)
     if bad:
         drops["bad_path"] += len(bad)
-    per_repo = repo_stats(records, len(jobs), commit, license, Counter(drops), errored)
+    n = res.table.num_rows
+    per_repo = counted_stats(n, res.counts, len(jobs), commit, license, drops, res.errored)
     stats = {
         **versions(),
         "repos": {repo: per_repo},
         "drops": per_repo["drops"],
-        "totals": {
-            "files": len(jobs),
-            "records": len(records),
-            "documented": per_repo["documented"],
-        },
+        "totals": {"files": len(jobs), "records": n, "documented": per_repo["documented"]},
     }
     out = Path(out)
-    write_parquet(out / RECORDS_FILE, records)
+    write_parquet(out / RECORDS_FILE, res.table)
     write_json(out / STATS_FILE, stats)
     _print_summary(stats, out)
     return stats

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from corpus.extract.crate import context_for, crate_models
 from corpus.extract.crates import has_manifest_above
 from corpus.extract.file import extract_file_bytes
 from corpus.extract.parser import GRAMMAR_VERSION
+from corpus.extract.pool import pool_map
 from corpus.schema import EXTRACTOR_VERSION, sort_key
 
 Progress = Callable[[int], None]
@@ -89,27 +89,20 @@ def _file_outcomes(
         yield from _outcomes(jobs, workers, batches)
 
 
+def workers_for(workers: int) -> int:
+    """How many processes ``workers`` asks for (0: one per core)."""
+    return workers or os.cpu_count() or 1
+
+
 def _outcomes(
     jobs: list[Job], workers: int, batches: Callable[[list[Job], int], list[list[Job]]]
 ) -> Iterator[FileOutcome]:
-    n = workers or os.cpu_count() or 1
+    n = workers_for(workers)
     if n <= 1 or len(jobs) < 8:
         yield from (_run_job(j) for j in jobs)
         return
-    import multiprocessing as mp
-
-    # fork: workers inherit the loaded grammar, so start-up costs nothing.
-    from corpus.lifetime import init_worker
-
-    pool = ProcessPoolExecutor(
-        max_workers=n,
-        mp_context=mp.get_context("fork"),
-        initializer=init_worker,
-        initargs=(os.getpid(), None),  # workers die with `corpus extract`
-    )
-    with pool:
-        for batch in pool.map(_run_batch, batches(jobs, n)):
-            yield from batch
+    for batch in pool_map(_run_batch, batches(jobs, n), n):
+        yield from batch
 
 
 def run_jobs(
@@ -181,6 +174,16 @@ def extract_tree(
     return records, stats
 
 
+def record_counts(records: list[dict[str, Any]]) -> Counter:
+    """What stats.json counts of records besides their number (see ``repo_stats``)."""
+    return Counter(
+        documented=sum(1 for r in records if r["doc"]),
+        macro_records=sum(1 for r in records if r["origin"] != "source"),
+        test_records=sum(1 for r in records if r["is_test"]),
+        nested_records=sum(1 for r in records if r["is_nested"]),
+    )
+
+
 def repo_stats(
     records: list[dict[str, Any]],
     files: int,
@@ -190,16 +193,30 @@ def repo_stats(
     errored: int,
 ) -> dict[str, Any]:
     """Per-repository counts for stats.json."""
+    return counted_stats(len(records), record_counts(records), files, commit, license, drops,
+                         errored)  # fmt: skip
+
+
+def counted_stats(
+    records: int,
+    counts: Counter,
+    files: int,
+    commit: str,
+    license: str,
+    drops: Counter,
+    errored: int,
+) -> dict[str, Any]:
+    """``repo_stats`` of as many records as ``records`` with these ``record_counts``."""
     return {
         "commit": commit,
         "license": license,
         "files": files,
         "files_with_parse_errors": errored,
-        "records": len(records),
-        "documented": sum(1 for r in records if r["doc"]),
-        "macro_records": sum(1 for r in records if r["origin"] != "source"),
-        "test_records": sum(1 for r in records if r["is_test"]),
-        "nested_records": sum(1 for r in records if r["is_nested"]),
+        "records": records,
+        "documented": counts["documented"],
+        "macro_records": counts["macro_records"],
+        "test_records": counts["test_records"],
+        "nested_records": counts["nested_records"],
         "drops": dict(sorted(drops.items())),
     }
 

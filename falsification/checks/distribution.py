@@ -38,7 +38,8 @@ def repo_count(ctx: SuiteContext) -> Outcome:
 @check(
     "distribution.repo_share",
     points=2,
-    hypothesis=f"The balanced config is a subset of the default one in which no repository "
+    hypothesis=f"The balanced config is a subset of the default one, row for row (same split "
+    f"and fields, so it leaks and moves nothing the default does not), in which no repository "
     f"contributes more than {MAX_REPO_SHARE:.0%} of the records (without a balanced config: "
     "the default one).",
 )
@@ -48,7 +49,13 @@ def repo_share(ctx: SuiteContext) -> Outcome:
     n = table.height
     if not n:
         return Outcome(False, f"no records in the {which} config")
-    extra = sorted(set(table["id"].to_list()) - {r["id"] for r in ctx.records})
+    default = {r["id"]: r for r in ctx.records}
+    extra = sorted(set(table["id"].to_list()) - set(default))
+    differ = sorted(
+        r["id"]
+        for r in (table.to_dicts() if which == "balanced" else ())
+        if r["id"] in default and r != default[r["id"]]
+    )
     counts = Counter(table["repo"].to_list())
     top, k = counts.most_common(1)[0]
     over = [repo for repo, c in counts.items() if c / n > MAX_REPO_SHARE]
@@ -57,10 +64,12 @@ def repo_share(ctx: SuiteContext) -> Outcome:
         ev += f"; over {MAX_REPO_SHARE:.0%}: {over}"
     if extra:
         ev += f"; {len(extra)} balanced records are not in the default config"
-    return outcome(not over and not extra, ev, extra)
+    if differ:
+        ev += f"; {len(differ)} balanced records differ from their default row (split or fields)"
+    return outcome(not over and not extra and not differ, ev, extra + differ)
 
 
-def _repo_offsets(ctx: SuiteContext) -> dict[str, str]:
+def _repo_offsets(records: list[dict]) -> dict[str, str]:
     """repo -> why its split shares are off (repos of REPO_MIN_RECORDS+ records only).
 
     A repository can be placed no closer than its largest file allows (a file is never split),
@@ -68,7 +77,7 @@ def _repo_offsets(ctx: SuiteContext) -> dict[str, str]:
     """
     per_repo: dict[str, Counter] = defaultdict(Counter)
     per_file: dict[str, Counter] = defaultdict(Counter)
-    for r in ctx.records:
+    for r in records:
         per_repo[r["repo"]][r["split"]] += 1
         per_file[r["repo"]][r["path"]] += 1
     off = {}
@@ -88,22 +97,35 @@ def _repo_offsets(ctx: SuiteContext) -> dict[str, str]:
     points=2,
     hypothesis=f"Split shares are within {TOLERANCE:.0%} of 80/10/10 train/validation/test "
     f"overall, and within {REPO_TOLERANCE:.0%} (or the share of its largest file, which cannot "
-    f"be split) for every repository with {REPO_MIN_RECORDS}+ records.",
+    f"be split) for every repository with {REPO_MIN_RECORDS}+ records, in every config.",
 )
 def split_ratios(ctx: SuiteContext) -> Outcome:
-    n = len(ctx.records)
-    if not n:
+    if not ctx.records:
         return Outcome(False, "no records")
-    counts = Counter(r["split"] for r in ctx.records)
+    configs = {"default": ctx.records}
+    if ctx.balanced is not None and ctx.balanced.height:
+        configs["balanced"] = ctx.balanced.to_dicts()
+    evidence, ok = [], True
+    for which, records in configs.items():
+        text, good = _config_ratios(records)
+        evidence.append(f"{which}: {text}" if len(configs) > 1 else text)
+        ok = ok and good
+    return outcome(ok, " | ".join(evidence))
+
+
+def _config_ratios(records: list[dict]) -> tuple[str, bool]:
+    """(evidence, on target) for one config's records."""
+    n = len(records)
+    counts = Counter(r["split"] for r in records)
     shares = {s: counts.get(s, 0) / n for s in TARGET}
     off = {s: v for s, v in shares.items() if abs(v - TARGET[s]) > TOLERANCE + 1e-12}
     ev = ", ".join(f"{s} {counts.get(s, 0)} ({v:.1%})" for s, v in shares.items())
-    repos = _repo_offsets(ctx)
+    repos = _repo_offsets(records)
     if off:
         ev += f"; off target: {sorted(off)}"
     if repos:
         ev += "; repos off target: " + ", ".join(f"{r} {why}" for r, why in repos.items())
-    return outcome(not off and not repos, ev)
+    return ev, not off and not repos
 
 
 @check(

@@ -53,6 +53,7 @@ def roundtrip_problems(source: str, items: list, extract_file_bytes=None) -> lis
 @check(
     "extractor.roundtrip",
     points=2,
+    apart=True,
     hypothesis="Every generated file of fn items (free, impl, trait impl, trait, extern, nested "
     "mods; raw names; qualifiers; ///, /** */ and #[doc] docs interleaved with attributes and "
     "plain comments) round-trips through the extractor with the expected name, signature, "

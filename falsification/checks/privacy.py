@@ -107,6 +107,7 @@ def detect_secret_hits(records: list[dict]) -> dict[str, list[str]]:
 @check(
     "privacy.no_secrets",
     points=2,
+    apart=True,
     severity="critical",
     hypothesis="detect-secrets (default plugins and filters) finds no secret in any published "
     "string of any record.",

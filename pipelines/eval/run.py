@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from corpus.errors import BadInputError
+from corpus.install import install_hint
 from pipelines.eval.bootstrap import DEFAULT_RESAMPLES
 from pipelines.eval.metrics import METRICS
 from pipelines.eval.systems import Generated, Options, Progress, SystemSpec
 
 DEFAULT_PRIMARY = "chrf_doc"
-EVAL_EXTRA_HINT = "pip install 'rustdoc-corpus[eval]'"
-TRAIN_EXTRA_HINT = "pip install torch && pip install 'rustdoc-corpus[train]'"
 
 
 @dataclass
@@ -139,9 +138,9 @@ def parse_systems(cfg: EvalConfig) -> list[SystemSpec]:
         if s.kind == "base":
             check_local_model(s.target)
     if any(s.kind in ("base", "adapter") for s in specs):
-        require(("torch", "transformers", "peft"), TRAIN_EXTRA_HINT)
+        require(("torch", "transformers", "peft"), install_hint("train"))
     if any(s.kind == "openai" for s in specs):
-        require(("openai",), EVAL_EXTRA_HINT)
+        require(("openai",), install_hint("eval"))
     return specs
 
 
@@ -199,7 +198,7 @@ def evaluate(cfg: EvalConfig, progress: Progress | None = None) -> EvalResult:
     from pipelines.eval.summary import summarise
     from pipelines.eval.systems import model_groups, run_group
 
-    require(("rouge_score", "sacrebleu", "bm25s", "matplotlib"), EVAL_EXTRA_HINT)
+    require(("rouge_score", "sacrebleu", "bm25s", "matplotlib"), install_hint("eval"))
     everything = load_records(cfg.data)
     records = pick(everything, cfg.split, cfg.limit)
     specs = parse_systems(cfg)

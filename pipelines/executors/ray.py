@@ -21,15 +21,15 @@ from pipelines.executors.base import (
     run_marked,
 )
 
-INSTALL_HINT = "pip install 'rustdoc-corpus[ray]'"
-
 
 def _import_ray() -> Any:
     try:
         import ray
     except ImportError as exc:
+        from corpus.install import install_hint
+
         raise CorpusError(
-            f"--executor ray needs Ray, which is not installed. Install it with: {INSTALL_HINT}"
+            f"--executor ray needs Ray, which is not installed. Install it {install_hint('ray')}"
         ) from exc
     return ray
 

@@ -50,7 +50,15 @@ _SIZE_BOUNDS = (
     (100_000_000_000, "10B<n<100B"),
     (1_000_000_000_000, "100B<n<1T"),
 )
-_FLAG_COLUMNS = ("is_test", "doc_unresolved", "parse_error", "redacted", "is_nested", "has_body")
+_FLAG_COLUMNS = (
+    "is_test",
+    "doc_unresolved",
+    "parse_error",
+    "file_parse_error",
+    "redacted",
+    "is_nested",
+    "has_body",
+)
 
 
 @dataclass(frozen=True)
@@ -424,7 +432,8 @@ def _filtering_section(facts: CardFacts) -> str:
         + f"\n\nAmong the published rows: {_n(flags.get('is_test'))} test/bench/example "
         f"functions, {_n(flags.get('redacted'))} with redacted secrets, "
         f"{_n(flags.get('doc_unresolved'))} with a doc that could not be fully resolved, "
-        f"{_n(flags.get('parse_error'))} from files with parse errors elsewhere."
+        f"{_n(flags.get('parse_error'))} whose own body holds a parse error and "
+        f"{_n(flags.get('file_parse_error'))} from files with a parse error anywhere."
     )
 
 

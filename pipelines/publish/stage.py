@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -153,18 +152,20 @@ def stage_dataset(
     Refuses a build whose falsification did not PASS unless ``force`` (the card then opens
     with a warning). ``tag`` defaults to today's build tag; ``repo_id`` only appears on the card.
     """
+    from corpus.store import swap_dir
+
     out_dir = Path(out_dir)
     _check_out_dir(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+
+    def fill(tmp: Path) -> None:
         staged = prepare(dataset, tmp / "stage", force, check_load=check_load)
         write_card(staged, repo_id=repo_id, tag=tag or build_tag(content_hash(dataset)))
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staged.folder.rename(out_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        for item in staged.folder.iterdir():
+            item.rename(tmp / item.name)
+        staged.folder.rmdir()
+
+    # The one folder-swap mechanism: a kill at any point leaves the old staging or the new one.
+    swap_dir(out_dir, fill)
     return out_dir
 
 

@@ -193,7 +193,10 @@ class TrainConfig:
         ge=1,
     )
     early_stopping_patience: int = _f(
-        3, "Stop after this many evals without improvement (0 = off; needs eval).", ge=0
+        -1,
+        "Stop after this many evals without improvement; -1 = a third of the run's evals "
+        "(at least 2), sized from the data; 0 = off.",
+        ge=-1,
     )
     save_steps: int = _f(
         0,
@@ -439,7 +442,7 @@ def _field_errors(cfg: TrainConfig, failed_type: set[str]) -> list[str]:
 _RULES: tuple[tuple[Any, str, tuple[str, ...]], ...] = (
     (lambda c: bool(c.model.strip()), "model: must name a Hub id or a local directory",
      ("model",)),
-    (lambda c: not (c.early_stopping_patience and not c.eval_split),
+    (lambda c: not (c.early_stopping_patience > 0 and not c.eval_split),
      "early_stopping_patience: needs an eval split (set eval_split, or "
      "early_stopping_patience=0)", ("early_stopping_patience", "eval_split")),
     (lambda c: not (c.adapter == "dora" and c.bits == 4 and c.device == "cpu"),

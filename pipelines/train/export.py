@@ -66,10 +66,12 @@ def _base_config(adapter: Path | None, merged: Path | None, model: str | None) -
     from pipelines.train.merge import adapter_base
 
     src = str(merged) if merged is not None else (model or adapter_base(adapter))  # type: ignore[arg-type]
+    from pipelines.train.model import load_error
+
     try:
         cfg = AutoConfig.from_pretrained(src)
     except OSError as exc:
-        raise BadInputError(f"{src}: cannot read the model's config ({exc})") from exc
+        raise load_error(src, "model's config", exc) from exc
     check_architecture(cfg)
     return cfg
 

@@ -124,11 +124,16 @@ def load_adapter_model(adapter: Path, *, model: str | None, dtype: str, device: 
     import torch
     from transformers import AutoModelForCausalLM
 
+    from pipelines.train.model import load_error
+
     base_id = model or adapter_base(adapter)
     check_same_base(adapter, base_id)
-    base = AutoModelForCausalLM.from_pretrained(
-        base_id, dtype=getattr(torch, dtype), device_map={"": device}
-    )
+    try:
+        base = AutoModelForCausalLM.from_pretrained(
+            base_id, dtype=getattr(torch, dtype), device_map={"": device}
+        )
+    except OSError as exc:
+        raise load_error(base_id, "base model", exc) from exc
     return attach_adapter(base, adapter).eval()
 
 

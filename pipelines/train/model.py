@@ -77,14 +77,28 @@ def is_network_error(exc: BaseException) -> bool:
     return any(word in str(exc).lower() for word in _NETWORK_WORDS)
 
 
+def _one_line(exc: BaseException, limit: int = 200) -> str:
+    """The library's message as one short line (transformers' span several, with advice)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def load_error(model: str, what: str, exc: BaseException) -> CorpusError:
-    """The error for a failed load: exit 1 with what to do when the Hub was unreachable,
-    exit 2 (bad input) otherwise."""
+    """The error for a failed load, on one line: exit 1 with what to do when the Hub was
+    unreachable (or the cache lacks it offline), exit 2 (bad input) otherwise."""
+    import os
+
     if is_network_error(exc):
+        if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+            return CorpusError(
+                f"{model}: the {what} is not in the Hugging Face cache and HF_HUB_OFFLINE is "
+                "set; pass --model DIR (a local model folder), or unset HF_HUB_OFFLINE to "
+                "download it"
+            )
         return CorpusError(
-            f"{model}: cannot download the {what} from the Hub ({exc}); {OFFLINE_HINT}"
+            f"{model}: cannot download the {what} from the Hub ({_one_line(exc)}); {OFFLINE_HINT}"
         )
-    return BadInputError(f"{model}: cannot load the {what} ({exc})")
+    return BadInputError(f"{model}: cannot load the {what} ({_one_line(exc)})")
 
 
 def load_tokenizer(model: str) -> Any:

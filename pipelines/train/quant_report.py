@@ -160,10 +160,12 @@ def quant_report(
 
     if blocksize not in (64, 128, 256, 512, 1024, 2048, 4096):
         raise BadInputError(f"--blocksize {blocksize}: bitsandbytes takes 64 ... 4096")
+    from pipelines.train.model import load_error
+
     try:
         model = AutoModelForCausalLM.from_pretrained(model_id, dtype="auto")
     except (OSError, ValueError) as exc:
-        raise BadInputError(f"{model_id}: cannot load the model ({exc})") from exc
+        raise load_error(model_id, "model", exc) from exc
     layers = linear_layers(model, max_layers)
     total = sum(p.numel() for p in model.parameters())
     all_linear = sum(m.weight.numel() for _, m in linear_layers(model, None))

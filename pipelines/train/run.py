@@ -168,8 +168,9 @@ def make_trainer(cfg: TrainConfig, *, progress: bool = False, extra_callbacks: l
     model = build_model(cfg, device)
     args = sft_config(cfg, device, eval_ds is not None, _Planned(stats.schedule))
     callbacks: list = [JsonlMetrics(Path(cfg.output_dir) / METRICS_FILE), RichProgress(progress)]
-    if args.eval_strategy != "no" and cfg.early_stopping_patience:
-        callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
+    patience = stats.schedule["patience"]
+    if args.eval_strategy != "no" and patience:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=patience))
     if args.world_size > 1:
         from pipelines.train.callbacks import RankSync
 
@@ -196,8 +197,14 @@ def check_inputs(cfg: TrainConfig, *, resume: bool = False) -> Path | None:
     from corpus.layout import check_dataset_spec
     from pipelines.train.model import _check_model_source
 
-    check_dataset_spec(cfg.dataset, cfg.dataset_config)
+    local = check_dataset_spec(cfg.dataset, cfg.dataset_config)
     _check_model_source(cfg.model)
+    if cfg.mixture and local is not None:  # a typo in a weight fails here, not after torch
+        from corpus.store import read_records
+        from pipelines.train.mixture import check_mixture
+
+        df = read_records(local, cfg.dataset_config)
+        check_mixture(cfg.mixture, set(df.filter(df["split"] == cfg.train_split)["repo"]))
     out = Path(cfg.output_dir)
     if resume:
         checkpoint = last_checkpoint(out)

@@ -26,6 +26,7 @@ class Schedule:
     eval_steps: int | None  # None: no eval during the run (only at its end, if at all)
     save_steps: int | None  # None: no checkpoints during the run
     warmup_steps: int
+    patience: int = 0  # evals without improvement before early stopping (0: never stops)
 
     @property
     def evals(self) -> int:
@@ -37,9 +38,24 @@ class Schedule:
         return {**asdict(self), "evals": self.evals}
 
 
+#: Fewer evals than this cannot tell a plateau from noise.
+MIN_EVALS = 5
+
+
 def _every(total: int, per_run: int) -> int:
-    """A step interval giving at least ``per_run`` events over ``total`` steps (when possible)."""
-    return max(1, total // max(1, per_run))
+    """A step interval giving about ``per_run`` events over ``total`` steps (every ~10% of the
+    run for 10), never fewer than ``MIN_EVALS`` when the run has that many steps: a 19-step run
+    evaluates 9 times, not at every step."""
+    every = max(1, math.ceil(total / max(1, per_run)))
+    floor = min(total, MIN_EVALS, per_run)
+    return every if total // every >= floor else max(1, total // max(1, floor))
+
+
+def _patience(cfg: Any, evals: int) -> int:
+    """``early_stopping_patience``, or with -1 a third of the run's evals (at least 2)."""
+    if not evals:
+        return 0
+    return max(2, evals // 3) if cfg.early_stopping_patience == -1 else cfg.early_stopping_patience
 
 
 def plan_schedule(cfg: Any, tokens: int, examples: int, world_size: int = 1) -> Schedule:
@@ -61,6 +77,7 @@ def plan_schedule(cfg: Any, tokens: int, examples: int, world_size: int = 1) -> 
     else:
         save_steps = eval_steps or _every(total, cfg.evals_per_run)
     warmup = cfg.warmup if cfg.warmup >= 1 else math.ceil(cfg.warmup * total)
+    evals = total // eval_steps if eval_steps else 0
     return Schedule(
         sequences=sequences,
         tokens_per_step=per_step * cfg.max_length,
@@ -69,4 +86,5 @@ def plan_schedule(cfg: Any, tokens: int, examples: int, world_size: int = 1) -> 
         eval_steps=eval_steps,
         save_steps=save_steps,
         warmup_steps=int(warmup),
+        patience=_patience(cfg, evals),
     )

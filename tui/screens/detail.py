@@ -1,8 +1,9 @@
 """The detail screen: one record's provenance, checks, signature, doc and source.
 
 The doc is shown exactly as the corpus holds it (the training target, character for character,
-control characters made visible); `t` shows it as the ``///`` lines the model is trained to
-write, `m` renders it as Markdown. `n` / `p` step through the list the record was opened from.
+control characters made visible, a row that goes on a line too long for the terminal marked
+``↪``, as in the signature and source); `t` shows it as the ``///`` lines the model is trained
+to write, `m` renders it as Markdown. `n` / `p` step through the list the record was opened from.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -23,6 +23,7 @@ from textual.widgets import Footer, Markdown, Static
 from corpus.prompt import doc_as_comment
 from corpus.text import dedent_item, show_controls
 from tui.widgets.header import CorpusHeader
+from tui.wrapped import MarkedLines, marked_code
 
 if TYPE_CHECKING:
     from tui.data import Corpus
@@ -103,7 +104,8 @@ def doc_widget(doc: str | None, view: str) -> Widget:
         # Parsed as Markdown only: console markup like [bold] stays literal.
         return Markdown(show_controls(doc), id="doc", open_links=False)
     text = doc_as_comment(doc) if view == "comment" else doc
-    return Static(Text(show_controls(text)), id="doc", markup=False)
+    # Line for line, a wrap marked with ↪: a line break of the doc is never mistaken for one.
+    return Static(MarkedLines(Text(show_controls(text))), id="doc", markup=False)
 
 
 class DetailScreen(Screen):
@@ -146,24 +148,13 @@ class DetailScreen(Screen):
             yield Static("Falsification", classes="section")
             yield Static(named_by_text(rec, self._corpus), id="named-by")
             yield Static("Signature", classes="section")
-            yield Static(
-                Syntax(show_controls(rec["signature"]), "rust", theme=SYNTAX_THEME, word_wrap=True),
-                id="signature",
-            )
+            yield Static(marked_code(show_controls(rec["signature"]), SYNTAX_THEME), id="signature")
             yield Static(DOC_VIEWS[self.doc_view], classes="section", id="doc-title", markup=False)
             yield doc_widget(rec.get("doc"), self.doc_view)
             yield Static("Source", classes="section")
-            yield Static(
-                Syntax(
-                    show_controls(dedent_item(rec["source"])),
-                    "rust",
-                    theme=SYNTAX_THEME,
-                    line_numbers=True,
-                    start_line=int(rec["start_line"]),
-                    word_wrap=False,
-                ),
-                id="source",
-            )
+            source = show_controls(dedent_item(rec["source"]))
+            first = int(rec["start_line"])
+            yield Static(marked_code(source, SYNTAX_THEME, first_number=first), id="source")
         yield Footer()
 
     def on_mount(self) -> None:

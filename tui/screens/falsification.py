@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from corpus.text import show_controls
+from tui.cells import FittedLines
 from tui.widgets.header import CorpusHeader
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ def offenders_title(check: CheckResult) -> str:
         return "It names no records"
     shown = f", first {_MAX_LISTED} listed" if n > _MAX_LISTED else ""
     what = "named, within its threshold" if check.passed else "offending"
-    return f"{n:,} {what}{shown} · enter opens one · r lists them in Records"
+    return f"{n:,} {what}{shown} · enter: open · r: in Records"
 
 
 def check_detail(check: CheckResult) -> Text:
@@ -167,13 +168,13 @@ class FalsificationScreen(Screen):
         for rid in ids:
             if rid in known:
                 _, qp, loc = known[rid]
-                prompt = Text(show_controls(qp))
-                prompt.append("\n  " + show_controls(loc), style="dim")
-                options.append(Option(prompt, id=rid))
+                # One line each, cut on the left (never wrapped mid-name): at 80 columns the
+                # list still shows several records.
+                lines = ((show_controls(qp), ""), ("  " + show_controls(loc), "dim"))
+                options.append(Option(FittedLines(*lines, cut_left=True), id=rid))
             else:
-                options.append(
-                    Option(Text(f"{rid[:16]}…  (not in this dataset)"), id=rid, disabled=True)
-                )
+                missing = (f"{rid[:16]}…  (not in this dataset)", "")
+                options.append(Option(FittedLines(missing, cut_left=True), id=rid, disabled=True))
         return options
 
     def neighbour(self, row_id: str, delta: int) -> str | None:
@@ -204,6 +205,15 @@ class FalsificationScreen(Screen):
         if offenders.option_count:
             offenders.focus()
             offenders.highlighted = 0
+
+    @on(events.DescendantFocus, "#offenders")
+    def _offenders_focused(self) -> None:
+        # Tab lands on the list with nothing highlighted (it was just filled): highlight its
+        # first record, so that enter opens one; a highlight it already has stays.
+        offenders = self.query_one("#offenders", OptionList)
+        if offenders.highlighted is None:
+            enabled = (i for i, o in enumerate(offenders.options) if not o.disabled)
+            offenders.highlighted = next(enabled, None)
 
     @on(OptionList.OptionSelected, "#offenders")
     def _offender_selected(self, event: OptionList.OptionSelected) -> None:

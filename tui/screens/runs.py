@@ -175,17 +175,28 @@ def step_ticks(steps: list[int], n: int = 5) -> list[int]:
     return sorted({round(lo + i * (hi - lo) / (n - 1)) for i in range(n)})
 
 
+#: How a series' marker looks in the legend (a braille line, plotext's dot).
+LEGEND_GLYPHS = {"braille": "⠤⠤", "dot": "••"}
+
+
 def draw(plot: PlotextPlot, title: str, series: list[tuple[str, list, str]]) -> None:
-    """Redraw ``plot`` with each (label, [(step, value)], marker) series against the step."""
+    """Redraw ``plot`` with each (label, [(step, value)], marker) series against the step.
+
+    The legend goes in the title line: plotext draws its own over the canvas's top-left
+    corner, where a loss curve starts (its highest point).
+    """
     plt = plot.plt
     plt.clear_figure()
     steps: list[int] = []
+    legend = []
     for label, points, marker in series:
         if points:
             xs, ys = zip(*points, strict=True)
-            plt.plot(xs, ys, label=label or None, marker=marker)
+            plt.plot(xs, ys, marker=marker)
             steps += xs
-    plt.title(title if steps else f"{title} (nothing logged yet)")
+            if label:
+                legend.append(f"{LEGEND_GLYPHS.get(marker, marker)} {label}")
+    plt.title("   ".join([title, *legend]) if steps else f"{title} (nothing logged yet)")
     plt.xlabel("step")
     if steps:
         ticks = step_ticks(steps)

@@ -1,0 +1,95 @@
+"""The second process of ``run_suite(workers=2)``: the checks registered ``apart``, run on a
+context of their own, their results sent back through a pipe.
+
+A fresh interpreter (``python -c``), not a fork (the corpus is read with polars, whose thread
+pool does not survive a fork) nor a multiprocessing spawn (which would re-run the caller's
+``__main__`` script). It dies with the suite's process (``corpus.lifetime.init_worker``).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from falsification.report import CheckResult
+
+_BOOT = "import sys; sys.path[:0] = {path!r}; from falsification.apart import main; main({fd})"
+
+
+class ApartFailed(Exception):
+    """The second process ended without sending results (killed, crashed)."""
+
+
+class Apart:
+    """A running second process; :meth:`result` waits for its results."""
+
+    def __init__(self, proc: subprocess.Popen, read_fd: int) -> None:
+        self.proc, self.read_fd = proc, read_fd
+
+    def result(self) -> dict[str, CheckResult]:
+        """The checks' results by id (``ApartFailed`` when there are none)."""
+        with os.fdopen(self.read_fd, "rb") as f:
+            self.read_fd = -1
+            data = f.read()
+        if self.proc.wait() != 0 or not data:
+            raise ApartFailed(f"exit status {self.proc.returncode}")
+        return pickle.loads(data)
+
+    def close(self) -> None:
+        """Stop the process if it still runs, and release the pipe."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.read_fd >= 0:
+            os.close(self.read_fd)
+            self.read_fd = -1
+
+    def __enter__(self) -> Apart:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def start(
+    dataset: Path, sources_dir: Path | None, seed: int, options: dict[str, Any], ids: list[str]
+) -> Apart:
+    """Start the checks ``ids`` in a second process (``OSError`` when it cannot start)."""
+    read_fd, write_fd = os.pipe()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _BOOT.format(path=list(sys.path), fd=write_fd)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            pass_fds=(write_fd,),
+        )
+    except BaseException:
+        os.close(read_fd)
+        raise
+    finally:
+        os.close(write_fd)
+    apart = Apart(proc, read_fd)
+    assert proc.stdin is not None
+    try:
+        with proc.stdin:
+            pickle.dump((os.getpid(), dataset, sources_dir, seed, options, ids), proc.stdin)
+    except OSError:  # it died at once (a broken pipe)
+        apart.close()
+        raise
+    return apart
+
+
+def main(fd: int) -> None:
+    """The second process: read the job from stdin, write the results to ``fd``."""
+    parent, dataset, sources_dir, seed, options, ids = pickle.load(sys.stdin.buffer)
+    from corpus.lifetime import init_worker
+    from falsification.suite import run_checks
+
+    init_worker(parent, None)
+    results = run_checks(dataset, sources_dir, seed, options, ids)
+    with os.fdopen(fd, "wb") as f:
+        pickle.dump(results, f)
