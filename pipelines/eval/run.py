@@ -237,7 +237,7 @@ def reward_columns(cfg: EvalConfig) -> dict[str, Path]:
 
     out: dict[str, Path] = {}
     if cfg.metrics:
-        require(("torch", "transformers", "peft"), TRAIN_EXTRA_HINT)
+        require(("torch", "transformers", "peft"), install_hint("train"))
     for spec in cfg.metrics:
         kind, sep, run = spec.partition(":")
         if kind != "reward" or not sep or not run:

@@ -57,10 +57,11 @@ def check_config(cfg: PairsConfig) -> Path | None:
 def _check_source(source: ModelSource, spec: PromptSpec) -> None:
     """The generator exists, the train and eval extras are installed, and an adapter was
     trained on the prompt the pairs use (else its generations answer another prompt)."""
-    from pipelines.eval.run import EVAL_EXTRA_HINT, TRAIN_EXTRA_HINT, require
+    from corpus.install import install_hint
+    from pipelines.eval.run import require
 
-    require(("torch", "transformers", "peft"), TRAIN_EXTRA_HINT)
-    require(("rouge_score", "sacrebleu"), EVAL_EXTRA_HINT)
+    require(("torch", "transformers", "peft"), install_hint("train"))
+    require(("rouge_score", "sacrebleu"), install_hint("eval"))
     if source.model and source.adapter:
         raise BadInputError("give --model or --adapter, not both (an adapter names its base)")
     if source.adapter is not None:
