@@ -186,15 +186,30 @@ def group_class() -> type:
     from typer.core import TyperGroup
 
     class Group(_help_class(TyperGroup)):  # type: ignore[misc]
-        def main(self, *args: Any, **kwargs: Any) -> Any:
+        def main(
+            self,
+            args: Any = None,
+            prog_name: str | None = None,
+            complete_var: str | None = None,
+            standalone_mode: bool = True,
+            windows_expand_args: bool = True,
+            **extra: Any,
+        ) -> Any:
             # A usage error into a pipe (cron, CI) is click's plain lines, not a panel drawn
             # 80 columns wide that splits an option's name; help keeps its panels.
             from typer import core
 
-            if sys.stderr.isatty():
-                return super().main(*args, **kwargs)
-            kwargs.setdefault("windows_expand_args", True)
-            return core._main(self, *args, rich_markup_mode=None, **kwargs)
+            mode = self.rich_markup_mode if sys.stderr.isatty() else None
+            return core._main(
+                self,
+                args=args,
+                prog_name=prog_name,
+                complete_var=complete_var,
+                standalone_mode=standalone_mode,
+                windows_expand_args=windows_expand_args,
+                rich_markup_mode=mode,
+                **extra,
+            )
 
     return Group
 
