@@ -34,6 +34,8 @@ _COMMAND_MODULES = (
     "corpus.commands.tui",
     "corpus.commands.publish",
     "corpus.commands.train",
+    "corpus.commands.train_methods",
+    "corpus.commands.pairs",
     "corpus.commands.export",
     "corpus.commands.eval",
     "corpus.commands.generate",

@@ -6,6 +6,7 @@ Three layouts:
 
       data/{train,validation,test}-00000-of-00001.parquet       the default config: every record
       balanced/{train,validation,test}-00000-of-00001.parquet   the balanced config (a subset)
+      [preferences/{split}-00000-of-00001.parquet, pairs.json]   pairs (`corpus pairs`)
       split_manifest.json   file -> split, read back by the next build (sticky splits)
       stats.json  falsification.json  falsification.md  sources.lock  [README.md]  [.build_key]
 
@@ -44,8 +45,16 @@ from corpus.errors import BadInputError
 # --- a dataset folder ------------------------------------------------------------------------
 DATA_DIR = "data"
 BALANCED_DIR = "balanced"
-#: Dataset configs and the folder of each (the card's ``configs``; load_dataset(name, config)).
-CONFIG_DIRS = {"default": DATA_DIR, "balanced": BALANCED_DIR}
+#: Preference pairs mined from the records (`corpus pairs`), with pairs.json in the folder.
+PREFERENCES_DIR = "preferences"
+#: Their KTO view (unpaired), beside them; not a published config.
+KTO_DIR = "kto"
+PAIRS_REPORT = "pairs.json"
+#: Configs of records (what the trainer, export and eval read as records).
+RECORD_CONFIGS = ("default", "balanced")
+#: Dataset configs and the folder of each (the card's ``configs``; load_dataset(name, config)):
+#: the record configs, and ``preferences`` when a folder holds pairs.
+CONFIG_DIRS = {"default": DATA_DIR, "balanced": BALANCED_DIR, "preferences": PREFERENCES_DIR}
 SPLIT_MANIFEST = "split_manifest.json"
 STATS_FILE = "stats.json"
 FALSIFICATION_JSON = "falsification.json"
@@ -84,8 +93,8 @@ def dataset_parquet_files(path: Path, config: str = "default") -> list[Path]:
     path = Path(path)
     if not path.exists():
         raise BadInputError(f"{path}: no such file or directory")
-    if config not in CONFIG_DIRS:
-        raise BadInputError(f"config {config!r}: choose one of {', '.join(CONFIG_DIRS)}")
+    if config not in RECORD_CONFIGS:
+        raise BadInputError(f"config {config!r}: choose one of {', '.join(RECORD_CONFIGS)}")
     if path.is_file() or (path / RECORDS_FILE).is_file():
         if config != "default":
             raise BadInputError(f"{path}: an extract has no {config!r} config")

@@ -149,20 +149,22 @@ _LOAD_SCRIPT = """
 import json, sys
 from datasets import load_dataset
 out = {}
-for rev in sys.argv[2:]:
-    ds = load_dataset(sys.argv[1], revision=None if rev == "-" else rev)
+for rev in sys.argv[3:]:
+    ds = load_dataset(sys.argv[1], sys.argv[2], revision=None if rev == "-" else rev)
     out[rev] = {split: sorted(d["id"]) for split, d in ds.items()}
 print(json.dumps(out))
 """
 
 
-def hub_load(hub: HubServer, repo_id: str, revisions: list[str], hf_home: Path) -> dict[str, Any]:
-    """``datasets.load_dataset(repo_id, revision=r)`` per revision ("-" = none), in a fresh
-    process (datasets reads HF_ENDPOINT at import): {rev: {split: sorted ids}}."""
+def hub_load(
+    hub: HubServer, repo_id: str, revisions: list[str], hf_home: Path, config: str = "default"
+) -> dict[str, Any]:
+    """``datasets.load_dataset(repo_id, config, revision=r)`` per revision ("-" = none), in a
+    fresh process (datasets reads HF_ENDPOINT at import): {rev: {split: sorted ids}}."""
     full = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
     full |= hf_env(hub, hf_home) | {"PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
-        [sys.executable, "-c", _LOAD_SCRIPT, repo_id, *revisions],
+        [sys.executable, "-c", _LOAD_SCRIPT, repo_id, config, *revisions],
         env=full,
         capture_output=True,
         text=True,

@@ -37,7 +37,11 @@ def test_staged_folder_has_exactly_the_build(staged: tuple[Path, Path, str]) -> 
     names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     data = sorted(p.relative_to(ds).as_posix() for p in (ds / "data").glob("*.parquet"))
     reports = ["falsification.json", "falsification.md"]  # the report for people goes too
-    assert names == sorted([*data, "README.md", *reports, "stats.json", "sources.lock"])
+    # The preferences config is mined at staging (the build folder holds no pairs of its own).
+    prefs = [n for n in names if n.startswith("preferences/")]
+    assert "preferences/pairs.json" in prefs and "preferences/train-00000-of-00001.parquet" in prefs
+    rest = [n for n in names if not n.startswith("preferences/")]
+    assert rest == sorted([*data, "README.md", *reports, "stats.json", "sources.lock"])
     for rel in [*data, *reports, "stats.json", "sources.lock"]:
         assert (out / rel).read_bytes() == (ds / rel).read_bytes()
     assert content_hash(out) == content_hash(ds)

@@ -216,3 +216,28 @@ def test_a_build_that_cannot_stage_never_touches_the_hub(
         publish_dataset(ds, REPO_ID, today=DAY)
     assert not hub_env.repo_exists(REPO_ID)
     assert not any(m == "POST" and p == "/api/repos/create" for m, p in hub_env.state.requests)
+
+
+def test_the_preferences_config_loads_from_the_hub(hub_env: HubServer, tmp_path: Path) -> None:
+    """Publishing stages the pairs as the `preferences` config; `load_dataset(repo,
+    "preferences")` gives them split by split, each pair in its record's split; pairs that
+    `corpus pairs DS --out DS` wrote are published as they are, and stale ones refused."""
+    from pipelines.pairs.run import PairsConfig, make_pairs
+
+    ds = make_build(tmp_path / "v1", 30)
+    make_pairs(PairsConfig(data=str(ds), out=ds))  # the build's own pairs (its rows)
+    res = publish_dataset(ds, REPO_ID, today=DAY)
+    card = hub_env.read_file(REPO_ID, res.tag, "README.md").decode()
+    assert "config_name: preferences" in card and "## Preference pairs" in card
+    got = hub_load(hub_env, REPO_ID, [res.tag], tmp_path / "hf-load", config="preferences")
+    split_of = {i: s for s, ids in _ids(ds).items() for i in ids}
+    loaded = got[res.tag]
+    assert set(loaded) <= {"train", "validation", "test"} and sum(map(len, loaded.values()))
+    for split, ids in loaded.items():
+        assert all(split_of[i] == split for i in ids)
+    stale = make_build(tmp_path / "v2", 40, first=100)
+    import shutil
+
+    shutil.copytree(ds / "preferences", stale / "preferences")  # mined from other rows
+    with pytest.raises(CorpusError, match="mined from other rows"):
+        publish_dataset(stale, REPO_ID, today=DAY)

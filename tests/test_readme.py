@@ -22,6 +22,11 @@ GROUPS = {
         "combine",
         "export",
         "quant-report",
+        "dpo",
+        "kto",
+        "orpo",
+        "reward",
+        "rl",
     },
 }
 

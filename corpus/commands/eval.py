@@ -54,6 +54,13 @@ _PROMPT_INPUT = typer.Option(
     metavar="signature|context|source",
     help="Prompt of base:/openai: systems: signature, context, source.",
 )
+_METRIC = typer.Option(
+    [],
+    "--metric",
+    metavar="reward:RUN",
+    help="Add a column: reward:RUN scores every output with a `corpus train reward` model "
+    "(repeatable).",
+)
 _API_KEY_ENV = typer.Option(
     None,
     "--api-key-env",
@@ -99,6 +106,7 @@ def eval_command(
     train_split: str = typer.Option(
         "train", "--train-split", metavar="SPLIT", help="Split retrieval indexes."
     ),
+    metric: list[str] = _METRIC,
 ) -> None:
     """Evaluate systems on a split: metrics with bootstrap CIs, paired comparisons, report."""
     _check_flags(bits, limit, resamples, batch_size)
@@ -130,6 +138,7 @@ def _eval_config(flags: dict) -> Any:
         systems=list(flags["system"]),
         options=Options(**{k: flags[k] for k in _OPTION_FIELDS}),
         checkpoints=str(checkpoints) if checkpoints else None,
+        metrics=list(flags["metric"]),
         **{k: flags[k] for k in _CONFIG_FIELDS},
     )
 
@@ -138,14 +147,14 @@ def _print_summary(summary: dict) -> None:
     """Metrics as rows, systems as columns (fits a terminal better than the reverse)."""
     from rich.table import Table
 
-    from pipelines.eval.report import HEADLINE
+    from pipelines.eval.report import headline
 
     systems = summary["systems"]
     table = Table(title=f"{summary['split']}: {summary['n']} records, mean [95% CI]")
     table.add_column("metric")
     for s in systems:
         table.add_column(s["name"], justify="right")
-    for c in HEADLINE:
+    for c in headline(summary):
         cells = []
         for s in systems:
             m = s["metrics"][c]

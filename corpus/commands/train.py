@@ -204,31 +204,52 @@ def _print_eval_line(run: Path) -> None:
 def validate(
     recipe: str = _RECIPE,
     config: Path = _CONFIG,
+    method: str = typer.Option(
+        None,
+        "--method",
+        metavar="dpo|kto|orpo|reward|rl",
+        help="Check the recipe with this method's overlay laid over it.",
+    ),
     sets: list[str] = _SET,
 ) -> None:
     """Check a recipe and overrides; report every error at once (exit 2 if any)."""
     with user_errors():
         from pipelines.train.config import collect_errors, load_values
 
-        cfg, errors = collect_errors(load_values(recipe, config, _overrides(sets)))
+        cfg, errors = collect_errors(load_values(recipe, config, _overrides(sets), method))
     if errors:
         err_console.print(f"[bold red]{len(errors)} config error(s):[/]")
         for e in errors:
             err_console.print(f"  - {e}", markup=False)
         raise typer.Exit(int(ExitCode.BAD_INPUT))
-    console.print(f"config OK: {cfg.model}, bits={cfg.bits}, r={cfg.lora_r}", markup=False)
+    console.print(
+        f"config OK: {cfg.method}, {cfg.model}, bits={cfg.bits}, r={cfg.lora_r}", markup=False
+    )
+
+
+_PLAN_MODEL = typer.Option(
+    None,
+    "--model",
+    "-m",
+    metavar="MODEL",
+    help="Hub id, local model dir or config.json (repeatable).",
+)
+_PLAN_METHOD = typer.Option(
+    [],
+    "--method",
+    metavar="sft|dpo|kto|orpo|reward|rl",
+    help="Plan these methods (repeatable; 'all' for every one): memory per model, and with "
+    "--pairs (rl: --data) steps per tier.",
+)
+_PLAN_PAIRS = typer.Option(
+    None, "--pairs", metavar="DIR", help="With --method: a `corpus pairs` folder to size steps."
+)
 
 
 @train_app.command("plan", cls=command_class())
 def plan(
     recipe: str = _RECIPE,
-    model: list[str] = typer.Option(
-        None,
-        "--model",
-        "-m",
-        metavar="MODEL",
-        help="Hub id, local model dir or config.json (repeatable).",
-    ),
+    model: list[str] = _PLAN_MODEL,
     all_tiers: bool = typer.Option(False, "--all-tiers", help="Plan the four built-in tiers."),
     rank: int = typer.Option(64, "--rank", metavar="R", help="LoRA rank r."),
     batch_size: int = typer.Option(1, "--batch-size", metavar="N", help="Sequences per step."),
@@ -256,9 +277,16 @@ def plan(
         "expected wall time per tier (--recipe, else all four).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    method: list[str] = _PLAN_METHOD,
+    pairs: str = _PLAN_PAIRS,
 ) -> None:
     """Memory plan (weights, adapters, optimizer, activations) from the model's config; with
-    --data, the run's length and cadence on that dataset too."""
+    --data, the run's length and cadence on that dataset too; with --method, per method."""
+    if method:
+        from corpus.commands.train_methods import plan_methods_command
+
+        plan_methods_command(dict(locals()), _plan_targets(recipe, model, all_tiers))
+        return
     if data is not None:
         _plan_data(data, recipe, as_json)
         return

@@ -10,6 +10,7 @@ header and signature). Both return ``///`` comments, like a model.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from corpus.prompt import PromptSpec, code_block, doc_as_comment
@@ -91,6 +92,22 @@ class Retriever:
         self._bm25 = bm25s.BM25(k1=1.2, b=0.75, method="lucene")
         self._bm25.index([code_tokens(query_text(r)) for r in train], show_progress=False)
         self._row = {r["id"]: i for i, r in enumerate(train)}
+
+    def ranked(self, record: dict[str, Any]) -> Iterator[tuple[dict[str, Any], float]]:
+        """Every train record sharing a token with ``record``, best first (ties: dataset
+        order), with its BM25 score; a train record with the same id is left out. Lazy:
+        callers usually stop at the first few."""
+        import numpy as np
+
+        scores = np.asarray(self._bm25.get_scores(code_tokens(query_text(record))), np.float64)
+        own = self._row.get(record["id"])
+        if own is not None:
+            scores[own] = -np.inf
+        order = np.argsort(-scores, kind="stable")  # stable: equal scores keep dataset order
+        for i in order.tolist():
+            if scores[i] <= 0:
+                return
+            yield self.train[i], float(scores[i])
 
     def nearest(self, record: dict[str, Any]) -> dict[str, Any] | None:
         """The train record scoring highest against ``record`` (ties: the first in the

@@ -51,8 +51,15 @@ def _cell(m: dict[str, Any], metric: str) -> str:
     return f"{m['mean']:.{d}f} [{_num(m['lo'], d)}, {_num(m['hi'], d)}]"
 
 
-def systems_table(summary: dict[str, Any], columns: tuple[str, ...] = HEADLINE) -> list[str]:
+def headline(summary: dict[str, Any]) -> tuple[str, ...]:
+    """:data:`HEADLINE` and any added column (``reward:RUN``) the summary holds."""
+    systems = summary.get("systems") or [{"metrics": {}}]
+    return HEADLINE + tuple(k for k in systems[0]["metrics"] if k not in METRICS)
+
+
+def systems_table(summary: dict[str, Any], columns: tuple[str, ...] | None = None) -> list[str]:
     """Markdown: one row per system, each metric's mean [95% CI], and its time."""
+    columns = columns or headline(summary)
     head = "| system | " + " | ".join(columns) + " | time (s) |"
     lines = [head, "|---" + "|---:" * (len(columns) + 1) + "|"]
     for s in summary["systems"]:
@@ -178,7 +185,7 @@ def _pyplot() -> Any:
 def plot_metrics(summary: dict[str, Any]) -> bytes:
     """One panel per metric: each system's mean with its 95% CI as an error bar."""
     plt = _pyplot()
-    names = list(METRICS)
+    names = [*METRICS, *(k for k in headline(summary) if k not in METRICS)]
     cols = 4
     fig, axes = plt.subplots((len(names) + cols - 1) // cols, cols, figsize=(14, 8), dpi=90)
     systems = summary["systems"]

@@ -39,6 +39,7 @@ class EvalConfig:
     train_split: str = "train"  # what retrieval indexes
     checkpoints: str | None = None  # a run folder: evaluate each of its checkpoints
     options: Options = field(default_factory=Options)
+    metrics: list[str] = field(default_factory=list)  # added columns: reward:RUN
 
 
 @dataclass
@@ -50,6 +51,7 @@ class EvalResult:
     generated: list[Generated]
     scores: dict[str, list[dict[str, float | None]]]
     summary: dict[str, Any] = field(default_factory=dict)
+    extra_definitions: dict[str, str] = field(default_factory=dict)
 
 
 def require(modules: tuple[str, ...], hint: str) -> None:
@@ -126,6 +128,7 @@ def parse_systems(cfg: EvalConfig) -> list[SystemSpec]:
     if cfg.checkpoints:
         specs = checkpoint_systems(Path(cfg.checkpoints)) + specs
     check_unique(specs)
+    reward_columns(cfg)  # a bad reward:RUN fails now too
     cfg.options.spec()  # a bad --prompt-input fails now, not after other systems generated
     metric = METRICS.get(cfg.primary)
     if metric is None or not metric.always or metric.better == "one":
@@ -215,5 +218,47 @@ def evaluate(cfg: EvalConfig, progress: Progress | None = None) -> EvalResult:
         for g in generated
     }
     result = EvalResult(cfg, records, generated, scores)
+    add_reward_columns(result)
     result.summary = summarise(result)
     return result
+
+
+REWARD_DEFINITION = (
+    "The reward model's score (its classification head's logit; higher = preferred) of the "
+    "raw output as the assistant's answer to the record's prompt, prompted as the reward "
+    "model was trained (`corpus train reward`, run {run})."
+)
+
+
+def reward_columns(cfg: EvalConfig) -> dict[str, Path]:
+    """``reward:RUN`` metrics -> their checked reward adapters (column name ``reward:NAME``,
+    NAME the run folder's name). Reads two small files per run; loads nothing."""
+    from pipelines.train.methods.reward_model import reward_adapter
+
+    out: dict[str, Path] = {}
+    if cfg.metrics:
+        require(("torch", "transformers", "peft"), install_hint("train"))
+    for spec in cfg.metrics:
+        kind, sep, run = spec.partition(":")
+        if kind != "reward" or not sep or not run:
+            raise BadInputError(f"--metric {spec!r}: expected reward:RUN (a reward model run)")
+        folder = reward_adapter(run)
+        name = folder.parent.name if folder.name == "adapter" else folder.name
+        out[f"reward:{name}"] = folder
+    return out
+
+
+def add_reward_columns(result: EvalResult) -> None:
+    """Score every system's outputs with each ``reward:RUN`` model (one column each)."""
+    from pipelines.train.methods.reward_model import RewardScorer
+
+    opts = result.config.options
+    for name, folder in reward_columns(result.config).items():
+        scorer = RewardScorer(str(folder), device=opts.device, bits=opts.bits,
+                              batch_size=opts.batch_size)  # fmt: skip
+        for g in result.generated:
+            values = scorer.score_records(result.records, g.outputs)
+            for row, v in zip(result.scores[g.spec.name], values, strict=True):
+                row[name] = v
+        result.extra_definitions[name] = REWARD_DEFINITION.format(run=folder)
+        del scorer

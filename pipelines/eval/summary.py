@@ -28,10 +28,16 @@ def _clean(x: float) -> float | None:
     return None if not math.isfinite(x) else round(x, 6)
 
 
+def metric_names(rows: list[dict[str, float | None]]) -> list[str]:
+    """Every metric of the rows: :data:`METRICS`, then added columns (``reward:RUN``)."""
+    extra = [k for k in (rows[0] if rows else {}) if k not in METRICS]
+    return [*METRICS, *extra]
+
+
 def metric_table(rows: list[dict[str, float | None]], seed: int, resamples: int) -> dict:
     """``{metric: {mean, lo, hi, n}}`` over the examples where each metric is defined."""
     out = {}
-    for name in METRICS:
+    for name in metric_names(rows):
         values = [r[name] for r in rows if is_number(r[name])]
         mean, lo, hi = mean_ci(values, seed=seed, resamples=resamples)
         out[name] = {"mean": _clean(mean), "lo": _clean(lo), "hi": _clean(hi), "n": len(values)}
@@ -61,7 +67,7 @@ def per_repo(result: EvalResult) -> dict[str, dict[str, dict[str, float | None]]
         out[repo] = {}
         for name, rows in result.scores.items():
             means = {}
-            for m in METRICS:
+            for m in metric_names(rows):
                 vals = [rows[i][m] for i in idx if is_number(rows[i][m])]
                 means[m] = _clean(sum(vals) / len(vals)) if vals else None  # type: ignore[arg-type]
             out[repo][name] = means
@@ -134,5 +140,8 @@ def summarise(result: EvalResult) -> dict[str, Any]:
         "per_repo": per_repo(result),
         "curve": curve(systems),
         "examples": examples(result, systems),
-        "definitions": {m.name: m.definition for m in METRICS.values()},
+        "definitions": {
+            **{m.name: m.definition for m in METRICS.values()},
+            **getattr(result, "extra_definitions", {}),
+        },
     }

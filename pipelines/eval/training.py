@@ -26,9 +26,12 @@ def _is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
-def evaluate_run(cfg: Any, run_dir: Path, *, progress: bool = False) -> dict[str, Any] | None:
-    """Evaluate ``RUN/adapter`` against its base and retrieval; None when skipped or failed
-    (report.md then says why: no test split, or the error; nothing when off or not rank 0)."""
+def evaluate_run(
+    cfg: Any, run_dir: Path, *, progress: bool = False, extra_systems: list[str] | None = None
+) -> dict[str, Any] | None:
+    """Evaluate ``RUN/adapter`` against its base and retrieval (and ``extra_systems``, e.g. the
+    SFT adapter a DPO run started from); None when skipped or failed (report.md then says why:
+    no test split, or the error; nothing when off or not rank 0)."""
     from corpus.commands._common import err_console, stage_progress
     from pipelines.eval.report import write_eval
     from pipelines.eval.run import EvalConfig, evaluate, load_records
@@ -52,6 +55,7 @@ def evaluate_run(cfg: Any, run_dir: Path, *, progress: bool = False) -> dict[str
         data=cfg.dataset,
         systems=[
             f"{ADAPTER}=adapter:{run_dir / 'adapter'}",
+            *(extra_systems or []),
             f"{BASE}=base:{cfg.model}",
             "retrieval",
         ],

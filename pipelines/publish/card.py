@@ -27,6 +27,7 @@ from pipelines.publish.card_licenses import (  # noqa: F401  (SPDX_TO_HUB, spdx_
     licenses_table,
     spdx_ids,
 )
+from pipelines.publish.card_preferences import preferences_section
 from pipelines.publish.card_training import (
     configs_section,
     prompt_section,
@@ -302,6 +303,7 @@ def render_card(
         _summary(facts),
         _loading(repo_id, tag, facts),
         configs_section(facts.config_rows or {"default": facts.split_rows}, facts.stats),
+        preferences_section(facts),
         prompt_section(facts.example),
         tokens_section(facts.stats),
         _fields_section(),

@@ -28,6 +28,7 @@ from corpus.layout import (
     DATA_DIR,
     FALSIFICATION_JSON,
     FALSIFICATION_MD,
+    RECORD_CONFIGS,
     SOURCES_LOCK,
     SPLIT_MANIFEST,
     STATS_FILE,
@@ -36,6 +37,7 @@ from corpus.layout import (
 from corpus.store import write_bytes_atomic
 from falsification.report import gate, read_report
 from pipelines.publish.card import PLACEHOLDER_REPO_ID, CardFacts, collect_facts, render_card
+from pipelines.publish.preferences import card_view, stage_preferences
 from pipelines.publish.validate import check_card, check_loads
 
 #: Top-level names publish manages in a Hub repo; anything else there is left alone.
@@ -59,7 +61,8 @@ def content_hash(dataset: Path) -> str:
     if not layout.parquet_files():
         raise BadInputError(f"{dataset}: no {DATA_DIR}/*.parquet to hash")
     h = hashlib.sha256()
-    for config, folder in CONFIG_DIRS.items():
+    for config in RECORD_CONFIGS:  # rows only: pairs are derived from them
+        folder = CONFIG_DIRS[config]
         for f in layout.parquet_files(config):
             digest = hashlib.sha256(f.read_bytes()).hexdigest()
             h.update(f"{folder}/{f.name}\0{digest}\n".encode())
@@ -119,6 +122,7 @@ def prepare(dataset: Path, folder: Path, force: bool, *, check_load: bool = True
     for name in (FALSIFICATION_JSON, FALSIFICATION_MD, STATS_FILE, SOURCES_LOCK, SPLIT_MANIFEST):
         if (dataset / name).is_file():
             shutil.copyfile(dataset / name, folder / name)
+    facts = stage_preferences(dataset, folder, facts)  # the `preferences` config (pairs)
     if check_load:
         for config, rows in facts.config_rows.items():
             check_loads(folder, rows, config)
@@ -171,14 +175,14 @@ def card_text(dataset: Path, *, repo_id: str | None = None, tag: str | None = No
     dataset = Path(dataset)
     if not dataset.is_dir():
         raise BadInputError(f"{dataset}: no such dataset folder")
-    facts = collect_facts(dataset)
-    report = facts.falsification
+    report = read_report(dataset)
     forced = report is None or bool(report.problems()) or report.verdict != "PASS"
-    text = render_card(
-        facts,
-        repo_id=repo_id or PLACEHOLDER_REPO_ID,
-        tag=tag or build_tag(content_hash(dataset)),
-        forced=forced,
-    )
-    check_card(text, dataset)
+    with card_view(dataset, collect_facts(dataset)) as (facts, folder):  # + preferences
+        text = render_card(
+            facts,
+            repo_id=repo_id or PLACEHOLDER_REPO_ID,
+            tag=tag or build_tag(content_hash(dataset)),
+            forced=forced,
+        )
+        check_card(text, folder)
     return text

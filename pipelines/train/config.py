@@ -25,6 +25,11 @@ TIERS = ("tiny", "small", "medium", "large")
 #: peft adapter types: LoRA, DoRA (LoRA + a magnitude vector), LoHa (Hadamard), LoKr (Kronecker).
 ADAPTERS = ("lora", "dora", "loha", "lokr")
 DEFAULT_TIER = "small"
+#: What `corpus train` can train: supervised fine-tuning and the methods after it.
+METHODS = ("sft", "dpo", "kto", "orpo", "reward", "rl")
+PAIR_METHODS = ("dpo", "kto", "orpo", "reward")
+DPO_LOSSES = ("sigmoid", "ipo", "hinge")
+METHODS_DIR = RECIPES_DIR / "methods"
 
 DEFAULT_SYSTEM_PROMPT = SYSTEM_PROMPT
 
@@ -212,6 +217,66 @@ class TrainConfig:
     )
     eval_max_new_tokens: int = _f(256, "Generation budget per doc in that evaluation.", ge=1)
 
+    # --- alignment: dpo, kto, orpo, reward, rl (pipelines/train/methods) -----------------
+    method: str = _f(
+        "sft",
+        "What the run trains: sft (supervised, the default), dpo, kto, orpo (preference "
+        "optimisation on `corpus pairs`), reward (a Bradley-Terry reward model) or rl (GRPO "
+        "against code-aware rewards). `corpus train METHOD` sets it.",
+        METHODS,
+    )
+    pairs: str = _f(
+        "", "dpo/kto/orpo/reward: the `corpus pairs` folder (preferences/ and kto/) to train on."
+    )
+    init_adapter: str = _f(
+        "",
+        "dpo/kto/rl (and optionally orpo): the SFT adapter the run starts from (--from "
+        "RUN/adapter). It keeps training; a frozen copy is the reference (TRL's 'ref' adapter: "
+        "no second model in memory).",
+    )
+    beta: float = _f(
+        0.1,
+        "dpo/kto: how far the policy may move from the reference (the loss's beta; for ipo "
+        "its regulariser tau); orpo: the odds-ratio weight lambda; rl: the KL coefficient "
+        "(0 = no KL term; the KL is then not measured).",
+        ge=0,
+    )
+    loss_type: str = _f(
+        "sigmoid",
+        "dpo: sigmoid (DPO), ipo (IPO: squared loss, robust to deterministic preferences) or "
+        "hinge (SLiC).",
+        DPO_LOSSES,
+    )
+    kto_balance: bool = _f(
+        True,
+        "kto: weigh desirable rows by (undesirable rows / desirable rows), so both sides pull "
+        "equally (the KTO paper's rule; `corpus pairs` gives one doc per four rejections).",
+    )
+    rewards: dict = _f(  # noqa: RUF009  (_f returns a field with a default_factory)
+        {"format_valid": 1.0, "section_agreement": 0.5, "param_coverage": 0.5,
+         "doctest_parse": 0.5, "no_invented_ids": 0.5, "rouge_l": 1.0},
+        "rl: weight of each reward component (pipelines/train/rewards.py): format_valid, "
+        "section_agreement, param_coverage, doctest_parse, no_invented_ids, rouge_l, "
+        "reward_model (needs reward_run). Each scores in [0, 1]; the guards come on top.",
+    )  # fmt: skip
+    reward_run: str = _f(
+        "", "rl: a `corpus train reward` run whose model is the reward_model component."
+    )
+    length_penalty: float = _f(
+        0.5,
+        "rl: weight of the length guard: a doc outside half to twice its reference's length "
+        "loses up to this much (0 = off).",
+        ge=0,
+    )
+    degenerate_guard: bool = _f(
+        True,
+        "rl: a degenerate output (empty, no doc line, a loop of repeated words) gets a total "
+        "reward below any sound output's, whatever its components say.",
+    )
+    num_generations: int = _f(4, "rl: completions sampled per prompt (the GRPO group).", ge=2)
+    rl_max_new_tokens: int = _f(256, "rl: generation budget per completion.", ge=1)
+    temperature: float = _f(1.0, "rl: sampling temperature of the generations.", gt=0)
+
     # --- output --------------------------------------------------------------------------
     output_dir: str = _f("runs/train", "Run folder: adapter/, checkpoints/, metrics.jsonl, report.")
     push_to_hub: str = _f(
@@ -311,7 +376,7 @@ def _check_type(name: str, value: Any) -> tuple[Any, str | None]:
             for k, v in value.items()
         ):
             return {k: float(v) for k, v in value.items()}, None
-        return value, f"{name}: expected a mapping of repository to weight, got {value!r}"
+        return value, f"{name}: expected a mapping of name to weight, got {value!r}"
     if hint is str:
         if isinstance(value, str):
             return value, None
@@ -397,7 +462,30 @@ _RULES: tuple[tuple[Any, str, tuple[str, ...]], ...] = (
      "on CPU", ("optimizer", "device")),
     (lambda c: not (c.push_to_hub and "/" not in c.push_to_hub),
      "push_to_hub: expected ORG/NAME, got {c.push_to_hub!r}", ("push_to_hub",)),
+    (lambda c: not (c.method in ("dpo", "kto", "orpo") and c.beta <= 0),
+     "beta: {c.method} needs beta > 0", ("method", "beta")),
+    (lambda c: not (c.method == "rl" and (c.batch_size * c.grad_accum) % c.num_generations),
+     "num_generations: batch_size * grad_accum ({c.batch_size} * {c.grad_accum}) must be a "
+     "multiple of it (each step scores whole groups)", ("method", "batch_size", "grad_accum",
+                                                        "num_generations")),
+    (lambda c: _unknown_rewards(c) == "", lambda c: f"rewards: {_unknown_rewards(c)}",
+     ("rewards",)),
+    (lambda c: not ("reward_model" in c.rewards and not c.reward_run),
+     "rewards: reward_model needs reward_run (a `corpus train reward` run)",
+     ("rewards", "reward_run")),
 )  # fmt: skip
+
+
+def _unknown_rewards(cfg: TrainConfig) -> str:
+    """'' when every key of ``rewards`` names a component, else what is wrong."""
+    from pipelines.train.rewards import COMPONENTS
+
+    bad = sorted(set(cfg.rewards) - set(COMPONENTS))
+    if bad:
+        return f"unknown component(s) {', '.join(bad)}; choose from {', '.join(COMPONENTS)}"
+    if any(w < 0 for w in cfg.rewards.values()):
+        return "weights must be >= 0 (the guards are the only penalties)"
+    return ""
 
 
 def _semantic_errors(cfg: TrainConfig, failed_type: set[str]) -> list[str]:
@@ -405,27 +493,46 @@ def _semantic_errors(cfg: TrainConfig, failed_type: set[str]) -> list[str]:
     errs = _field_errors(cfg, failed_type)
     for holds, message, names in _RULES:
         if not failed_type & set(names) and not holds(cfg):
-            errs.append(message.format(c=cfg))
+            errs.append(message(cfg) if callable(message) else message.format(c=cfg))
     return errs
 
 
+def method_path(method: str) -> Path:
+    """The YAML overlay of a method (what it changes in a tier's recipe)."""
+    if method not in METHODS or method == "sft":
+        raise BadInputError(f"unknown method {method!r}; choose one of {', '.join(METHODS[1:])}")
+    return METHODS_DIR / f"{method}.yaml"
+
+
 def load_values(
-    tier: str | None = None, config: Path | None = None, overrides: dict[str, Any] | None = None
+    tier: str | None = None,
+    config: Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    method: str | None = None,
 ) -> dict[str, Any]:
-    """Raw values: the tier's YAML (or ``config``), then ``overrides`` on top."""
+    """Raw values: the tier's YAML (or ``config``), the method's overlay (its learning rate,
+    beta, ... and a run folder of its own), then ``overrides`` on top."""
     if config is not None and tier is not None:
         raise BadInputError("give either --recipe or --config, not both")
     path = Path(config) if config is not None else recipe_path(tier or DEFAULT_TIER)
     values = read_yaml(path)
+    # A run's own train_config.yaml (resuming it) already holds its method's values.
+    if method and method != "sft" and values.get("method") != method:
+        if config is None:  # a tier's run folder is the SFT run's: the method gets its own
+            values["output_dir"] = f"{values.get('output_dir', 'runs/train')}-{method}"
+        values.update(read_yaml(method_path(method)), method=method)
     values.update(overrides or {})
     return values
 
 
 def load_config(
-    tier: str | None = None, config: Path | None = None, overrides: dict[str, Any] | None = None
+    tier: str | None = None,
+    config: Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    method: str | None = None,
 ) -> TrainConfig:
     """A validated config; raises BadInputError listing every error."""
-    cfg, errors = collect_errors(load_values(tier, config, overrides))
+    cfg, errors = collect_errors(load_values(tier, config, overrides, method))
     if errors:
         raise BadInputError(
             f"{len(errors)} config error(s):\n" + "\n".join(f"  - {e}" for e in errors)

@@ -61,10 +61,9 @@ def world_size() -> int:
     return max(1, int(os.environ.get("WORLD_SIZE", "1")))
 
 
-def sft_config(cfg: TrainConfig, device: str, has_eval: bool, schedule: Any) -> Any:
-    """TRL's SFTConfig from our recipe and the run's schedule (every knob mapped explicitly)."""
-    from trl import SFTConfig
-
+def trainer_args(cfg: TrainConfig, device: str, has_eval: bool, schedule: Any) -> dict[str, Any]:
+    """The transformers TrainingArguments of a run, from the recipe and its schedule (every
+    knob mapped explicitly); every method's TRL config starts from these."""
     from pipelines.train.model import optimizer_name
 
     out = Path(cfg.output_dir)
@@ -72,7 +71,7 @@ def sft_config(cfg: TrainConfig, device: str, has_eval: bool, schedule: Any) -> 
     save_on = schedule.save_steps is not None
     # load_best_model_at_end needs checkpoints on the eval grid; otherwise keep the last weights.
     load_best = eval_on and save_on and schedule.save_steps % schedule.eval_steps == 0
-    return SFTConfig(
+    return dict(
         output_dir=str(out / CHECKPOINT_DIR),
         per_device_train_batch_size=cfg.batch_size,
         per_device_eval_batch_size=cfg.batch_size,
@@ -101,12 +100,21 @@ def sft_config(cfg: TrainConfig, device: str, has_eval: bool, schedule: Any) -> 
         use_cpu=device == "cpu",
         gradient_checkpointing=cfg.gradient_checkpointing,
         gradient_checkpointing_kwargs={"use_reentrant": False},
-        max_length=cfg.max_length,
-        packing=cfg.packing,
-        packing_strategy=cfg.packing_strategy,
         report_to=[],
         disable_tqdm=True,
         dataloader_num_workers=0,
+    )
+
+
+def sft_config(cfg: TrainConfig, device: str, has_eval: bool, schedule: Any) -> Any:
+    """TRL's SFTConfig from our recipe and the run's schedule."""
+    from trl import SFTConfig
+
+    return SFTConfig(
+        **trainer_args(cfg, device, has_eval, schedule),
+        max_length=cfg.max_length,
+        packing=cfg.packing,
+        packing_strategy=cfg.packing_strategy,
     )
 
 
