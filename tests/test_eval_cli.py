@@ -162,3 +162,17 @@ def test_cli_start_up_imports_no_eval_library() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout
+
+
+def test_progress_reports_every_system_to_its_last_record(eval_dataset_dir: Path) -> None:
+    # The bar `corpus eval` draws on a terminal is fed by this callback: every system must
+    # report, never go backwards, and end at its record count.
+    from pipelines.eval.run import EvalConfig, evaluate
+
+    calls: list[tuple[str, int, int]] = []
+    cfg = EvalConfig(data=str(eval_dataset_dir), systems=["template", "retrieval"])
+    evaluate(cfg, lambda name, done, total: calls.append((name, done, total)))
+    for name in ("template", "retrieval"):
+        mine = [(d, t) for n, d, t in calls if n == name]
+        assert mine and mine[-1] == (12, 12), (name, mine)
+        assert [d for d, _ in mine] == sorted(d for d, _ in mine)
