@@ -22,16 +22,11 @@ sys.path.insert(0, str(ROOT))
 def build(dest: Path, shape_name: str) -> Path:
     """The random model, saved in bf16."""
     import torch
-    from transformers import AutoModelForCausalLM, Qwen2Config
+    from transformers import AutoModelForCausalLM
 
     from pipelines.train.arch import BUILTIN
 
-    s = BUILTIN[f"Qwen/Qwen2.5-Coder-{shape_name}-Instruct"]
-    cfg = Qwen2Config(vocab_size=s.vocab_size, hidden_size=s.hidden_size,
-                      intermediate_size=s.intermediate_size, num_hidden_layers=s.num_hidden_layers,
-                      num_attention_heads=s.num_attention_heads,
-                      num_key_value_heads=s.num_key_value_heads,
-                      tie_word_embeddings=s.tie_word_embeddings)  # fmt: skip
+    cfg = BUILTIN[f"Qwen/Qwen2.5-Coder-{shape_name}-Instruct"].qwen2_config()
     torch.manual_seed(0)
     AutoModelForCausalLM.from_config(cfg, dtype=torch.bfloat16).save_pretrained(str(dest))
     return dest

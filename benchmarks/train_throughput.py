@@ -23,22 +23,13 @@ from typing import Any
 
 def _random_model(tier: str, dest: Path) -> Path:
     import torch
-    from transformers import Qwen2Config, Qwen2ForCausalLM
+    from transformers import Qwen2ForCausalLM
 
     from pipelines.train.arch import BUILTIN
     from pipelines.train.config import load_config
 
-    shape = BUILTIN[load_config(tier).model]
-    cfg = Qwen2Config(
-        hidden_size=shape.hidden_size,
-        num_hidden_layers=shape.num_hidden_layers,
-        num_attention_heads=shape.num_attention_heads,
-        num_key_value_heads=shape.num_key_value_heads,
-        vocab_size=shape.vocab_size,
-        intermediate_size=shape.intermediate_size,
-        tie_word_embeddings=shape.tie_word_embeddings,
-        max_position_embeddings=32768,
-        rope_theta=1e6,
+    cfg = BUILTIN[load_config(tier).model].qwen2_config(
+        max_position_embeddings=32768, rope_theta=1e6
     )
     torch.manual_seed(0)
     Qwen2ForCausalLM(cfg).to(torch.bfloat16).save_pretrained(str(dest))

@@ -350,3 +350,18 @@ def test_plan_data_sizes_the_run_from_the_dataset(tiny_dataset_dir) -> None:
     assert table.exit_code == 0 and "unmeasured" in table.output and "medium" in table.output
     bad = runner.invoke(app, ["train", "plan", "--data", "/nonexistent/ds"])
     assert bad.exit_code == 2 and "no such local dataset" in bad.output
+
+
+def test_a_shapes_qwen2_config_builds_the_layers_the_plan_counts() -> None:
+    from transformers import Qwen2ForCausalLM
+
+    from pipelines.train.arch import ModelShape
+
+    shape = ModelShape(hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
+                       num_key_value_heads=2, vocab_size=128, intermediate_size=96,
+                       tie_word_embeddings=True)  # fmt: skip
+    layer = Qwen2ForCausalLM(shape.qwen2_config()).model.layers[0]
+    modules = dict(layer.named_modules())
+    for name, (n_in, n_out) in shape.linear_shapes().items():
+        proj = next(m for k, m in modules.items() if k.endswith(name))
+        assert (proj.in_features, proj.out_features) == (n_in, n_out), name

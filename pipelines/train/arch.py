@@ -27,6 +27,16 @@ class ModelShape:
     tie_word_embeddings: bool
     attention_bias: bool = True  # Qwen2 has q/k/v biases
 
+    def qwen2_config(self, **overrides: Any) -> Any:
+        """A transformers ``Qwen2Config`` of this shape (random weights of the real size, for
+        benchmarks: no pretrained weights are needed to time or size a step)."""
+        from transformers import Qwen2Config
+
+        fields = {k: getattr(self, k) for k in ("hidden_size", "num_hidden_layers",
+                  "num_attention_heads", "num_key_value_heads", "vocab_size",
+                  "intermediate_size", "tie_word_embeddings")}  # fmt: skip
+        return Qwen2Config(**{**fields, **overrides})
+
     @property
     def head_dim(self) -> int:
         """Per-head width."""
