@@ -199,15 +199,18 @@ def group_class() -> type:
             # 80 columns wide that splits an option's name; help keeps its panels.
             from typer import core
 
-            mode = self.rich_markup_mode if sys.stderr.isatty() else None
-            return core._main(
+            plain = getattr(core, "_main", None)  # Typer's private loop: absent, keep its own
+            if sys.stderr.isatty() or plain is None:
+                return super().main(args, prog_name, complete_var, standalone_mode,
+                                    windows_expand_args, **extra)  # fmt: skip
+            return plain(
                 self,
                 args=args,
                 prog_name=prog_name,
                 complete_var=complete_var,
                 standalone_mode=standalone_mode,
                 windows_expand_args=windows_expand_args,
-                rich_markup_mode=mode,
+                rich_markup_mode=None,
                 **extra,
             )
 
