@@ -153,15 +153,20 @@ def copy_corpus(clean: CleanCorpus, dest: Path) -> CleanCorpus:
     return CleanCorpus(dest / "dataset", dest / "sources")
 
 
-def rewrite_records(dataset: Path, change, *, balanced: bool = True) -> None:
+def rewrite_records(
+    dataset: Path, change, *, balanced: bool = True, only_balanced: bool = False
+) -> None:
     """Apply ``change(records) -> records`` to the dataset's table and write it back (to the
-    balanced config too, which holds every record in this fixture, unless ``balanced=False``)."""
+    balanced config too, which holds every record in this fixture, unless ``balanced=False``;
+    ``only_balanced``: the balanced config's own rows, and only them)."""
     from corpus.layout import BALANCED_DIR, DATA_DIR
     from corpus.schema import SPLITS
     from corpus.store import read_records, write_parquet
 
-    recs = change(read_records(dataset).to_dicts())
-    folders = [DATA_DIR, BALANCED_DIR] if balanced else [DATA_DIR]
+    recs = change(read_records(dataset, "balanced" if only_balanced else "default").to_dicts())
+    folders = (
+        [BALANCED_DIR] if only_balanced else [DATA_DIR, BALANCED_DIR] if balanced else [DATA_DIR]
+    )
     for folder in folders:
         for f in (dataset / folder).glob("*.parquet"):
             f.unlink()

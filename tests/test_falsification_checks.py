@@ -9,7 +9,6 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-import polars as pl
 import pytest
 
 from corpus.schema import permalink, record_id
@@ -131,19 +130,15 @@ def _in_balanced_only(change, name_them: bool):
     """A defect of the balanced config alone: ``change(records) -> (records, ids changed)``."""
 
     def defect(ds: Path) -> set[str] | None:
-        from corpus.layout import BALANCED_DIR
-        from corpus.schema import SPLITS
-        from corpus.store import write_parquet
+        changed: set[str] = set()
 
-        files = sorted((ds / BALANCED_DIR).glob("*.parquet"))
-        recs, ids = change([r for f in files for r in pl.read_parquet(f).to_dicts()])
-        for f in files:
-            f.unlink()
-        for split in SPLITS:
-            rows = [r for r in recs if r["split"] == split]
-            if rows:
-                write_parquet(ds / BALANCED_DIR / f"{split}-00000-of-00001.parquet", rows)
-        return ids if name_them else None
+        def apply(recs: list[dict]) -> list[dict]:
+            recs, ids = change(recs)
+            changed.update(ids)
+            return recs
+
+        rewrite_records(ds, apply, only_balanced=True)
+        return changed if name_them else None
 
     return defect
 
