@@ -280,6 +280,8 @@ def _gpl_detected(ds: Path) -> set[str]:
 
 PEM_LEFTOVER = f"Key:\n{REDACTED}\nMIIEowIBAAKCAQEAu1SU1L7VLPHCgcBI\n-----END RSA PRIVATE KEY-----"
 GH_TOKEN = "ghp_" + "a1B2c3D4e5" * 3 + "f6G7h8"
+#: A secret its author told detect-secrets to ignore (a hostile repository can write that too).
+ALLOWLISTED = 'let password = "hunter2isverysecret"; // pragma: allowlist secret'
 
 
 def _rename_first_param(recs):
@@ -452,6 +454,8 @@ DEFECTS: dict[str, list[tuple[str, object]]] = {
     "distribution.test_fns": [("table", one(_set(is_test=True, test_reason="attribute:test")))],
     "privacy.no_secrets": [
         ("table", one(_set(source='fn f() {\n    let password = "hunter2isverysecret";\n}'))),
+        # the repository's own allowlist pragma does not hide it
+        ("table", one(_set(source=f"fn f() {{\n    {ALLOWLISTED}\n}}"))),
         ("table", one(_set(path=f"src/{GH_TOKEN}.rs"))),  # a token in a file name
         ("table", one(_set(self_type=f"Client{GH_TOKEN}"))),  # ... and in a type name
     ],

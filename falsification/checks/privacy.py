@@ -9,6 +9,7 @@ import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from falsification.candidates import is_candidate
 from falsification.context import SuiteContext
 from falsification.registry import Outcome, check, outcome
 
@@ -30,16 +31,6 @@ ALLOWED_LICENSES = frozenset(
 )
 ALLOWED_EXCEPTIONS = frozenset({"LLVM-exception"})
 
-# detect-secrets costs ~0.25 ms a line: hand it only lines that could hold what its plugins
-# look for (quoted high-entropy runs, keyword assignments, known key prefixes, URL creds).
-_CANDIDATE = re.compile(
-    r"""(["'`][^"'`\s]{16,})"""
-    r"|((pass|secret|token|api.?key|auth|cred|private.?key|bearer)\w*\s*[:=])"
-    r"|(AKIA|ASIA|ghp_|gho_|ghs_|github_pat_|glpat-|hf_|xox[abprs]-|sk_live_|sk-|AIza|eyJ"
-    r"|-----BEGIN)"
-    r"|(://[^/\s:@]+:[^/\s@]+@)",
-    re.IGNORECASE,
-)
 _EMAIL = re.compile(
     r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"
 )
@@ -54,6 +45,10 @@ _TOKENS = re.compile(
     r"|eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})"
     r"|-----(?:BEGIN|END) [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
 )
+
+
+#: detect-secrets' filter that skips lines carrying its allowlist pragma.
+ALLOWLIST_FILTER = "detect_secrets.filters.allowlist.is_line_allowlisted"
 
 
 def _texts(rec: dict) -> list[str]:
@@ -82,17 +77,22 @@ def detect_secret_hits(records: list[dict]) -> dict[str, list[str]]:
     owners: list[str] = []
     for r in records:
         for text in _texts(r):
-            if not _CANDIDATE.search(text):
+            if not is_candidate(text):
                 continue
             for line in text.split("\n"):
-                if _CANDIDATE.search(line):
+                if is_candidate(line):
                     lines.append(line)
                     owners.append(r["id"])
     if not lines:
         return {}
     with tempfile.TemporaryDirectory(prefix="falsify-secrets-") as d:
-        Path(d, "candidates.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        with default_settings():
+        # each line is scanned on its own (the allowlist filter, the one that looks at a
+        # neighbour, is off): a repeated line need not be scanned twice
+        unique = "\n".join(dict.fromkeys(lines))
+        Path(d, "candidates.txt").write_text(unique + "\n", encoding="utf-8")
+        with default_settings() as settings:
+            # a `pragma: allowlist secret` comment is the repository's word, not ours
+            settings.disable_filters(ALLOWLIST_FILTER)
             found = SecretsCollection(root=d)
             found.scan_file("candidates.txt")
             values = {(s.type, s.secret_value) for _, s in found if s.secret_value}
@@ -119,16 +119,29 @@ def no_secrets(ctx: SuiteContext) -> Outcome:
     return outcome(not hits, ev, list(hits))
 
 
+#: A literal every match of ``_TOKENS`` holds (a substring test is ~100x a regex search).
+_TOKEN_LITERALS = (
+    "gh", "github_pat_", "glpat-", "hf_", "AKIA", "ASIA", "xox", "sk_live_", "sk-", "AIza",
+    "eyJ", "-----",
+)  # fmt: skip
+
+
 def emails_and_tokens(text: str) -> list[str]:
     """Real-looking email addresses (not RFC 2606 example domains) and access tokens."""
-    hits = [m.group(0) for m in _EMAIL.finditer(text) if not _EXAMPLE_DOMAIN.search(m.group(0))]
-    hits += [m.group(0) for m in _TOKENS.finditer(text)]
+    hits = []
+    if "@" in text:
+        hits += [
+            m.group(0) for m in _EMAIL.finditer(text) if not _EXAMPLE_DOMAIN.search(m.group(0))
+        ]
+    if any(lit in text for lit in _TOKEN_LITERALS):
+        hits += [m.group(0) for m in _TOKENS.finditer(text)]
     return hits
 
 
 @check(
     "privacy.no_emails_tokens",
     points=2,
+    apart=True,
     severity="critical",
     hypothesis="No published string of any record holds an email address (other than RFC 2606 "
     "example domains) or a known access-token / private-key pattern (a PEM BEGIN or END line).",
@@ -170,6 +183,7 @@ def _detected_expressions(ctx: SuiteContext) -> dict[str, list[str]]:
 @check(
     "privacy.license_allowed",
     points=2,
+    apart=True,
     severity="critical",
     hypothesis="Every record's licence, every pin in sources.lock and every licence detected "
     "at a pin (stats.json `licenses`: the repository's and each workspace package's) is an "
