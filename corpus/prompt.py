@@ -57,6 +57,13 @@ class PromptSpec:
 
 def split_path(path: str) -> list[str]:
     """``a::<T as B<C>>::f`` -> ``[a, <T as B<C>>, f]``: ``::`` outside angle brackets only."""
+    if "<" not in path:  # the common case; same answer as the scan below
+        return [p for p in path.split("::") if p]
+    return split_nested_path(path)
+
+
+def split_nested_path(path: str) -> list[str]:
+    """``split_path`` by a scan that tracks angle-bracket depth."""
     parts, depth, cur = [], 0, []
     i = 0
     while i < len(path):

@@ -27,27 +27,36 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
-#: Literals are kept (a "/*" in a string is no comment), comments become a space.
+#: Literals are kept (a "/*" in a string is no comment), comments become a space. Every
+#: branch starts with a literal character, so the engine skips to the next such character.
 _COMMENT_RE = re.compile(
-    r"""(?P<keep>r(?P<h>#+)".*?"(?P=h)|"(?:[^"\\]|\\.)*"|'(?:[^'\\\n]|\\.)')"""
+    r"""r(?P<h>#+)".*?"(?P=h)|"(?:[^"\\]|\\.)*"|'(?:[^'\\\n]|\\.)'"""
     r"|//[^\n]*|/\*.*?\*/",
     re.S,
 )
-_MOD_RE = re.compile(r"\bmod\s+(?:r#)?(?P<name>[A-Za-z_]\w*)\s*(?P<end>[;{])")
+_MOD_RE = re.compile(r"mod(?<!\wmod)\s+(?:r#)?(?P<name>[A-Za-z_]\w*)\s*(?P<end>[;{])")
 #: what precedes a `mod`: its attributes, then its visibility
 _MOD_PREFIX_RE = re.compile(r"(?P<attrs>(?:#\[[^\]]*\]\s*)*)(?P<pub>\bpub(?:\s*\([^)]*\))?\s+)?$")
 _ATTR_PATH_RE = re.compile(r'\bpath\s*=\s*"([^"]+)"')
 _PUB_TYPE_RE = re.compile(
-    r"\bpub\s+(?:unsafe\s+|auto\s+)*(?:struct|enum|union|trait|type)\s+(?:r#)?([A-Za-z_]\w*)"
+    r"pub(?<!\wpub)\s+(?:unsafe\s+|auto\s+)*(?:struct|enum|union|trait|type)\s+(?:r#)?([A-Za-z_]\w*)"
 )
-_PUB_USE_RE = re.compile(r"\bpub\s+use\s+([^;]*);")
-_INCLUDE_RE = re.compile(r'\binclude!\s*\(\s*"([^"]+)"\s*\)')
-_AUTOMOD_RE = re.compile(r'\bautomod::dir!\s*\(\s*"([^"]+)"')
-_INVOKE_RE = re.compile(r"(\w+)!\s*[({\[]")
-_ITEM_RE = re.compile(r"\b(?:struct|enum|union|trait|type|fn|mod)\s+(?:r#)?([A-Za-z_]\w*)")
-_FN_RE = re.compile(r"\bfn\s+(?:r#)?([A-Za-z_]\w*)")
-_IMPL_RE = re.compile(r"\bimpl\b(?:\s*<[^{;]*?>)?\s*(?:[A-Za-z_]\w*::)*(?:r#)?([A-Za-z_]\w*)")
-_MACRO_RULES_RE = re.compile(r"\bmacro_rules!\s*([A-Za-z_]\w*)\s*\{")
+_PUB_USE_RE = re.compile(r"pub(?<!\wpub)\s+use\s+([^;]*);")
+_INCLUDE_RE = re.compile(r'include!(?<!\winclude!)\s*\(\s*"([^"]+)"\s*\)')
+_AUTOMOD_RE = re.compile(r'automod::dir!(?<!\wautomod::dir!)\s*\(\s*"([^"]+)"')
+#: the `!` of a macro invocation, found first (a pattern that starts with an identifier is tried
+#: at every position); the name is the word that ends there
+_BANG_RE = re.compile(r"!\s*[({\[]")
+_WORD_CHAR_RE = re.compile(r"\w")
+_ITEM_RE = re.compile(
+    r"(?:struct(?<!\wstruct)|enum(?<!\wenum)|union(?<!\wunion)|trait(?<!\wtrait)"
+    r"|type(?<!\wtype)|fn(?<!\wfn)|mod(?<!\wmod))\s+(?:r#)?([A-Za-z_]\w*)"
+)
+_FN_RE = re.compile(r"fn(?<!\wfn)\s+(?:r#)?([A-Za-z_]\w*)")
+_IMPL_RE = re.compile(
+    r"impl(?<!\wimpl)\b(?:\s*<[^{;]*?>)?\s*(?:[A-Za-z_]\w*::)*(?:r#)?([A-Za-z_]\w*)"
+)
+_MACRO_RULES_RE = re.compile(r"macro_rules!(?<!\wmacro_rules!)\s*([A-Za-z_]\w*)\s*\{")
 _DERIVE_RE = re.compile(r"proc_macro_derive\s*\(\s*(?:r#)?([A-Za-z_]\w*)")
 _KINDS = {"bin": "src/bin", "example": "examples", "test": "tests", "bench": "benches"}
 _AUTO = {"bin": "autobins", "example": "autoexamples", "test": "autotests", "bench": "autobenches"}
@@ -67,7 +76,8 @@ def _norm(path: str) -> str | None:
 
 
 def _uncomment(m: re.Match[str]) -> str:
-    return m.group("keep") or " "
+    text = m.group()
+    return " " if text[0] == "/" else text
 
 
 def _braced(text: str, start: int) -> str:
@@ -79,6 +89,20 @@ def _braced(text: str, start: int) -> str:
             i = start + m.start()
             break
     return text[start:i]
+
+
+def _invoked(text: str) -> set[str]:
+    """The names of the macros ``text`` invokes: every word (``\\w+``) right before a
+    ``!`` that a bracket follows."""
+    out: set[str] = set()
+    is_word = _WORD_CHAR_RE.match
+    for m in _BANG_RE.finditer(text):
+        end = start = m.start()
+        while start > 0 and is_word(text[start - 1]):
+            start -= 1
+        if start < end:
+            out.add(text[start:end])
+    return out
 
 
 def _nospace(text: str) -> str:
@@ -132,7 +156,7 @@ class FileFacts:
             facts.pub_use_names.update(re.findall(r"(?:r#)?([A-Za-z_]\w*)\s*(?=[,}]|$)", tree))
         facts.includes = _INCLUDE_RE.findall(text)
         facts.automods = _AUTOMOD_RE.findall(text)
-        facts.invoked = set(_INVOKE_RE.findall(text))
+        facts.invoked = _invoked(text)
         facts.fns = set(_FN_RE.findall(text))
         facts.names = set(_ITEM_RE.findall(text)) | set(_IMPL_RE.findall(text))
         for m in _MACRO_RULES_RE.finditer(text):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from corpus.errors import BadInputError
@@ -144,3 +144,12 @@ def test_paths_split_outside_angle_brackets() -> None:
 def test_an_unknown_prompt_input_is_bad_input() -> None:
     with pytest.raises(BadInputError, match="prompt_input 'body': choose one of"):
         PromptSpec(input="body")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", ":", "::", ":::", "<", ">", "->", " as "]), max_size=14))
+def test_split_path_without_generics_is_a_plain_split(pieces: list[str]) -> None:
+    from corpus.prompt import split_nested_path, split_path
+
+    path = "".join(pieces)
+    assert split_path(path) == split_nested_path(path)
