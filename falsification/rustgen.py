@@ -73,10 +73,44 @@ def _rust_string(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+# Strategies are built once, here: building one per draw costs Hypothesis a validation each
+# time (most of a generated file's cost), and the same strategies draw the same examples.
+_DOC_LINES = st.lists(st.one_of(doc_line, st.just("")), min_size=0, max_size=5)
+_DOC_STYLE = st.sampled_from(["line", "line", "attr", "block"])
+_NOISE = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [
+                "#[inline]",
+                "#[must_use]",
+                '#[cfg(feature = "x")]',
+                "#[doc(hidden)]",
+                '#[doc(alias = "other")]',
+                '#[cfg_attr(docsrs, doc(cfg(feature = "x")))]',
+                "#[allow(dead_code)]",
+                "",
+            ]
+        ),
+        plain_text.map(lambda t: f"// {t}"),
+        plain_text.map(lambda t: f"/* {t} */"),
+        plain_text.map(lambda t: f"//// {t}"),
+    ),
+    max_size=2,
+)
+_NAME = st.one_of(ident, ident, ident, raw_ident)
+_VIS = st.sampled_from(["", "pub", "pub(crate)", "pub(super)"])
+_GENERICS = st.sampled_from(["", "<T>", "<'a, T: Clone>", "<const N: usize>"])
+_PARAMS = st.lists(st.sampled_from(["x: u32", "y: &str", "z: Vec<u8>"]), max_size=3, unique=True)
+_RECEIVER = st.sampled_from(["&self", "&mut self", "self"])
+_RET = st.sampled_from(["", "u8", "Option<String>", "Result<(), E>"])
+_BOOL = st.booleans()
+_SEP = st.sampled_from([" ", "\n    ", "  "])
+
+
 @st.composite
 def doc_block(draw: st.DrawFn) -> tuple[list[str], str | None]:
     """Lines of outer doc (mixed spellings) interleaved with attributes and plain comments."""
-    lines = draw(st.lists(st.one_of(doc_line, st.just("")), min_size=0, max_size=5))
+    lines = draw(_DOC_LINES)
     while lines and not lines[0]:
         lines.pop(0)
     while lines and not lines[-1]:
@@ -84,7 +118,7 @@ def doc_block(draw: st.DrawFn) -> tuple[list[str], str | None]:
     out: list[str] = []
     for line in lines:
         out.extend(draw(noise()))
-        style = draw(st.sampled_from(["line", "line", "attr", "block"]))
+        style = draw(_DOC_STYLE)
         if style == "line" or not line:
             out.append(f"/// {line}" if line else "///")
         elif style == "attr":
@@ -102,68 +136,43 @@ def doc_block(draw: st.DrawFn) -> tuple[list[str], str | None]:
 @st.composite
 def noise(draw: st.DrawFn) -> list[str]:
     """Attributes and plain comments that must never become doc text."""
-    choices = st.sampled_from(
-        [
-            "#[inline]",
-            "#[must_use]",
-            '#[cfg(feature = "x")]',
-            "#[doc(hidden)]",
-            '#[doc(alias = "other")]',
-            '#[cfg_attr(docsrs, doc(cfg(feature = "x")))]',
-            "#[allow(dead_code)]",
-            "",
-        ]
-    )
-    items = draw(
-        st.lists(
-            st.one_of(
-                choices,
-                plain_text.map(lambda t: f"// {t}"),
-                plain_text.map(lambda t: f"/* {t} */"),
-                plain_text.map(lambda t: f"//// {t}"),
-            ),
-            max_size=2,
-        )
-    )
-    return items
+    return draw(_NOISE)
 
 
 @st.composite
 def fn_item(draw: st.DrawFn, container: str = "free") -> GenItem:
     """One function item (signature only for trait-required and extern fns)."""
-    raw_name = draw(st.one_of(ident, ident, ident, raw_ident))
+    raw_name = draw(_NAME)
     name = raw_name[2:] if raw_name.startswith("r#") else raw_name
-    doc_lines, expected = draw(doc_block())
+    doc_lines, expected = draw(_DOC_BLOCK)
     parts: list[str] = []
     vis = ""
     if container in ("free", "impl"):
-        vis = draw(st.sampled_from(["", "pub", "pub(crate)", "pub(super)"]))
+        vis = draw(_VIS)
         if vis:
             parts.append(vis)
     if container != "extern":
-        if draw(st.booleans()):
+        if draw(_BOOL):
             parts.append("const")
-        elif draw(st.booleans()):
+        elif draw(_BOOL):
             parts.append("async")
-        if draw(st.booleans()):
+        if draw(_BOOL):
             parts.append("unsafe")
-        if container == "free" and draw(st.booleans()):
+        if container == "free" and draw(_BOOL):
             parts.append('extern "C"')
     parts.append("fn")
-    generics = draw(st.sampled_from(["", "<T>", "<'a, T: Clone>", "<const N: usize>"]))
-    params = draw(
-        st.lists(st.sampled_from(["x: u32", "y: &str", "z: Vec<u8>"]), max_size=3, unique=True)
-    )
-    if container in ("impl", "trait") and draw(st.booleans()):
-        params = [draw(st.sampled_from(["&self", "&mut self", "self"])), *params]
-    ret = draw(st.sampled_from(["", "u8", "Option<String>", "Result<(), E>"]))
-    where = " where T: Copy" if generics.endswith("T>") and draw(st.booleans()) else ""
+    generics = draw(_GENERICS)
+    params = draw(_PARAMS)
+    if container in ("impl", "trait") and draw(_BOOL):
+        params = [draw(_RECEIVER), *params]
+    ret = draw(_RET)
+    where = " where T: Copy" if generics.endswith("T>") and draw(_BOOL) else ""
     sig = " ".join(parts) + f" {raw_name}{generics}({', '.join(params)})"
     sig += (f" -> {ret}" if ret else "") + where
     # The source spreads the signature over lines; the extractor must normalise it back.
-    sep = draw(st.sampled_from([" ", "\n    ", "  "]))
+    sep = draw(_SEP)
     src_sig = sig.replace(", ", "," + sep) if sep != " " else sig
-    has_body = container in ("free", "impl") or (container == "trait" and draw(st.booleans()))
+    has_body = container in ("free", "impl") or (container == "trait" and draw(_BOOL))
     body = " {\n    let _ = 1;\n}" if has_body else ";"
     text = "\n".join([*doc_lines, src_sig + body])
     return GenItem(
@@ -184,37 +193,48 @@ def fn_item(draw: st.DrawFn, container: str = "free") -> GenItem:
     )
 
 
+_DOC_BLOCK = doc_block()
+_FN = {c: fn_item(c) for c in ("free", "impl", "trait", "extern")}
+_CHUNKS = st.integers(1, 4)
+_KIND = st.sampled_from(["free", "impl", "trait_impl", "trait", "extern", "mod"])
+_DEPTH = {"free": st.integers(0, 3), "mod": st.integers(1, 3)}
+_IMPL_FNS = st.lists(_FN["impl"], min_size=1, max_size=3)
+_TRAIT_IMPL_FNS = st.lists(_FN["impl"], min_size=1, max_size=2)
+_TRAIT_FNS = st.lists(_FN["trait"], min_size=1, max_size=3)
+_EXTERN_FNS = st.lists(_FN["extern"], min_size=1, max_size=2)
+
+
 @st.composite
 def rust_file(draw: st.DrawFn) -> tuple[str, list[GenItem]]:
     """A file of items in free, impl, trait_impl, trait, extern and nested-mod containers."""
     chunks: list[str] = []
     items: list[GenItem] = []
-    for _ in range(draw(st.integers(1, 4))):
-        kind = draw(st.sampled_from(["free", "impl", "trait_impl", "trait", "extern", "mod"]))
+    for _ in range(draw(_CHUNKS)):
+        kind = draw(_KIND)
         if kind in ("free", "mod"):
-            depth = draw(st.integers(0 if kind == "free" else 1, 3))
-            it = draw(fn_item("free"))
+            depth = draw(_DEPTH[kind])
+            it = draw(_FN["free"])
             inner = it.source
             for d in range(depth):
                 inner = f"mod m{d} {{\n{inner}\n}}"
             chunks.append(inner)
             items.append(it)
         elif kind == "impl":
-            its = draw(st.lists(fn_item("impl"), min_size=1, max_size=3))
+            its = draw(_IMPL_FNS)
             chunks.append("impl Foo {\n" + "\n".join(i.source for i in its) + "\n}")
             items.extend(its)
         elif kind == "trait_impl":
-            its = draw(st.lists(fn_item("impl"), min_size=1, max_size=2))
+            its = draw(_TRAIT_IMPL_FNS)
             for i in its:
                 i.container = "trait_impl"
             chunks.append("impl Tr for Foo {\n" + "\n".join(i.source for i in its) + "\n}")
             items.extend(its)
         elif kind == "trait":
-            its = draw(st.lists(fn_item("trait"), min_size=1, max_size=3))
+            its = draw(_TRAIT_FNS)
             chunks.append("pub trait Tr {\n" + "\n".join(i.source for i in its) + "\n}")
             items.extend(its)
         else:
-            its = draw(st.lists(fn_item("extern"), min_size=1, max_size=2))
+            its = draw(_EXTERN_FNS)
             chunks.append('extern "C" {\n' + "\n".join(i.source for i in its) + "\n}")
             items.extend(its)
     return "\n\n".join(chunks) + "\n", items
