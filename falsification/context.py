@@ -207,8 +207,13 @@ class SuiteContext:
             return record_license(summary, path)
         return self.license_for(repo)
 
-    def extract_file(self, key: tuple[str, str, str]) -> list[dict[str, Any]]:
-        """Run the project's extractor on the blob ``key`` = (repo, commit, path)."""
+    def extract_file(
+        self, key: tuple[str, str, str], wanted_ids: frozenset[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Run the project's extractor on the blob ``key`` = (repo, commit, path); with
+        ``wanted_ids``, only those records are built (``FileContext.wanted_ids``)."""
+        from dataclasses import replace
+
         from corpus.extract import context_for
 
         repo, commit, path = key
@@ -221,6 +226,8 @@ class SuiteContext:
             license=self.license_for_path(repo, path) or "NOASSERTION",
             model=self.crate_models.get(repo),
         )
+        if wanted_ids is not None:
+            ctx = replace(ctx, wanted_ids=wanted_ids)
         return list(self.extractor(self.blobs[key], path, ctx).records)
 
     @property
@@ -234,11 +241,15 @@ class SuiteContext:
 
     @cached_property
     def reextracted(self) -> dict[tuple[str, str, str], list[dict[str, Any]] | str]:
-        """Each cited file re-extracted once: records, or the error text if it crashed."""
+        """Each cited file re-extracted once: the records the corpus cites from it (the
+        others are not built), or the error text if it crashed."""
+        cited: dict[tuple[str, str, str], set[str]] = {}
+        for r in self.records:
+            cited.setdefault((r["repo"], r["commit"], r["path"]), set()).add(r["id"])
         out: dict[tuple[str, str, str], list[dict[str, Any]] | str] = {}
         for key in sorted(self.blobs):
             try:
-                out[key] = self.extract_file(key)
+                out[key] = self.extract_file(key, frozenset(cited[key]))
             except Exception as exc:  # a crash is evidence, not a suite crash
                 out[key] = f"{type(exc).__name__}: {exc}"
         return out

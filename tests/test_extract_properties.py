@@ -32,6 +32,19 @@ def test_generated_items_round_trip(generated: tuple[str, list]) -> None:
         assert source.encode()[rec["start_byte"] : rec["end_byte"]].decode() == rec["source"]
 
 
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rust_file(), st.randoms(use_true_random=False))
+def test_wanted_ids_build_exactly_those_records(generated: tuple[str, list], rng) -> None:
+    # what fields_reextract asks for: the records the corpus cites, the same as in a full run
+    from dataclasses import replace
+
+    data = generated[0].encode("utf-8")
+    full = extract_file_bytes(data, "src/gen.rs", CTX).records
+    wanted = frozenset(r["id"] for r in full if rng.random() < 0.5)
+    only = extract_file_bytes(data, "src/gen.rs", replace(CTX, wanted_ids=wanted)).records
+    assert only == [r for r in full if r["id"] in wanted]
+
+
 @given(st.lists(st.text(max_size=30).filter(lambda s: "\r" not in s), max_size=6))
 def test_normalisation_is_idempotent(lines: list[str]) -> None:
     once = normalize_fragments([("line", ln) for ln in lines])

@@ -39,6 +39,9 @@ class FileContext:
     #: the file's crate facts and its crate's namespace (for public_path); None when guessed
     crate: FileCrate | None = field(default=None, compare=False, repr=False)
     namespace: Namespace | None = field(default=None, compare=False, repr=False)
+    #: build only the records with these ids (each fn costs its id, the rest is skipped): what
+    #: a re-verification that checks known records needs; None builds them all
+    wanted_ids: frozenset[str] | None = field(default=None, compare=False, repr=False)
 
     @property
     def crate_or_guess(self) -> str:

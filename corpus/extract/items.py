@@ -153,13 +153,13 @@ def _signature_parts(node: Node) -> dict[str, Any]:
 
 
 def _provenance(
-    ctx: FileContext, path: str, span: tuple[int, int, int, int], source: str
+    ctx: FileContext, path: str, span: tuple[int, int, int, int], rid: str
 ) -> dict[str, Any]:
-    """id, repo, commit, path, lines, bytes and permalink of an item at ``span``
+    """id (``rid``), repo, commit, path, lines, bytes and permalink of an item at ``span``
     (start byte, end byte, start line, end line)."""
     a, b, first, last = span
     return {
-        "id": record_id(ctx.repo, ctx.commit, path, a, b, source),
+        "id": rid,
         "repo": ctx.repo,
         "commit": ctx.commit,
         "path": path,
@@ -365,20 +365,23 @@ class _Walker:
         if name_node is None:
             self.drops["fn_without_name"] += 1
             return
+        start_byte, end_byte = base_byte + node.start_byte, base_byte + node.end_byte
+        source = node.text.decode("utf-8")
+        self.budget.spend(len(self.data), len(source))
+        rid = record_id(ctx.repo, ctx.commit, self.rel_path, start_byte, end_byte, source)
+        if ctx.wanted_ids is not None and rid not in ctx.wanted_ids:
+            return
         raw_name = name_node.text.decode("utf-8")
         name = raw_name[2:] if raw_name.startswith("r#") else raw_name
         doc = collect_doc(node, self._read_include)
-        start_byte, end_byte = base_byte + node.start_byte, base_byte + node.end_byte
         start_line, end_line = (base_row + pt.row + 1 for pt in (node.start_point, node.end_point))
-        source = node.text.decode("utf-8")
-        self.budget.spend(len(self.data), len(source))
         test_reason = _test_reason(doc.attributes, scope, ctx)
         modifiers = _modifiers(node, scope)
         paths = record_paths(ctx, scope, name, modifiers["visibility"], doc.attributes, test_reason)
         self.records.append(
             {
                 **_provenance(
-                    ctx, self.rel_path, (start_byte, end_byte, start_line, end_line), source
+                    ctx, self.rel_path, (start_byte, end_byte, start_line, end_line), rid
                 ),
                 "name": name,
                 "raw_name": raw_name,
