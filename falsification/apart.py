@@ -8,12 +8,11 @@ pool does not survive a fork) nor a multiprocessing spawn (which would re-run th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import subprocess
 import sys
-from pathlib import Path
-from typing import Any
 
 from falsification.report import CheckResult
 
@@ -39,11 +38,20 @@ class Apart:
             raise ApartFailed(f"exit status {self.proc.returncode}")
         return pickle.loads(data)
 
+    def send(self, job: tuple) -> None:
+        """Hand the process its job (``OSError`` when it died)."""
+        assert self.proc.stdin is not None
+        with self.proc.stdin:
+            pickle.dump(job, self.proc.stdin)
+
     def close(self) -> None:
         """Stop the process if it still runs, and release the pipe."""
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        if self.proc.stdin is not None and not self.proc.stdin.closed:
+            with contextlib.suppress(OSError):  # a job half written to a process now dead
+                self.proc.stdin.close()
         if self.read_fd >= 0:
             os.close(self.read_fd)
             self.read_fd = -1
@@ -55,10 +63,9 @@ class Apart:
         self.close()
 
 
-def start(
-    dataset: Path, sources_dir: Path | None, seed: int, options: dict[str, Any], ids: list[str]
-) -> Apart:
-    """Start the checks ``ids`` in a second process (``OSError`` when it cannot start)."""
+def spawn() -> Apart:
+    """Start the second process (``OSError`` when it cannot start); it imports the suite,
+    then waits for its job (:meth:`Apart.send`)."""
     read_fd, write_fd = os.pipe()
     try:
         proc = subprocess.Popen(
@@ -72,23 +79,22 @@ def start(
         raise
     finally:
         os.close(write_fd)
-    apart = Apart(proc, read_fd)
-    assert proc.stdin is not None
-    try:
-        with proc.stdin:
-            pickle.dump((os.getpid(), dataset, sources_dir, seed, options, ids), proc.stdin)
-    except OSError:  # it died at once (a broken pipe)
-        apart.close()
-        raise
-    return apart
+    return Apart(proc, read_fd)
 
 
 def main(fd: int) -> None:
     """The second process: read the job from stdin, write the results to ``fd``."""
-    parent, dataset, sources_dir, seed, options, ids = pickle.load(sys.stdin.buffer)
     from corpus.lifetime import init_worker
+    from falsification.context import SuiteContext  # noqa: F401  (imported while it waits)
+    from falsification.registry import all_checks
     from falsification.suite import run_checks
 
+    all_checks()
+    try:
+        job = pickle.load(sys.stdin.buffer)
+    except EOFError:  # the suite had nothing for it
+        return
+    parent, dataset, sources_dir, seed, options, ids = job
     init_worker(parent, None)
     results = run_checks(dataset, sources_dir, seed, options, ids)
     with os.fdopen(fd, "wb") as f:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from falsification.context import SuiteContext
 from falsification.registry import Check, Outcome, select
 from falsification.report import CheckResult, Report
 
 if TYPE_CHECKING:
     from falsification.apart import Apart
+    from falsification.context import SuiteContext
 
 NO_SOURCES = "cannot be verified without --sources-dir: no points"
 
@@ -37,10 +38,17 @@ def run_suite(
     cannot be read.
     """
     t0 = time.perf_counter()
-    checks = select(only)
-    apart = [c.id for c in checks if c.apart] if workers > 1 and _picklable(options) else []
-    pending = _start_apart(dataset, sources_dir, seed, options, apart) if apart else None
+    # Started before the checks (and polars) are imported here, so that both interpreters
+    # start up at once; it is told its checks when they are known.
+    pending = _spawn_apart() if workers > 1 and _picklable(options) else None
     try:
+        from falsification.context import SuiteContext
+
+        checks = select(only)
+        apart = [c.id for c in checks if c.apart] if pending is not None else []
+        job = (dataset, sources_dir, seed, options, apart)
+        if pending is not None and not _send_apart(pending, *job):
+            pending = None
         ctx = SuiteContext.load(dataset, sources_dir, seed=seed, **options)
     except BaseException:
         if pending is not None:
@@ -93,20 +101,40 @@ def run_checks(
     dataset: Path, sources_dir: Path | None, seed: int, options: dict[str, Any], ids: list[str]
 ) -> dict[str, CheckResult]:
     """The checks ``ids`` on a context of their own (what the second process runs)."""
+    from falsification.context import SuiteContext
+
     ctx = SuiteContext.load(dataset, sources_dir, seed=seed, **options)
     return {c.id: run_check(ctx, c) for c in select(ids)}
 
 
-def _start_apart(
-    dataset: Path, sources_dir: Path | None, seed: int, options: dict[str, Any], ids: list[str]
-) -> Apart | None:
-    """``run_checks`` of ``ids`` started in a second process; None when it cannot start."""
-    from falsification.apart import start
+def _spawn_apart() -> Apart | None:
+    """A second process, waiting for its checks; None when it cannot start."""
+    from falsification.apart import spawn
 
     try:
-        return start(dataset, sources_dir, seed, options, ids)
+        return spawn()
     except OSError:
         return None
+
+
+def _send_apart(
+    pending: Apart,
+    dataset: Path,
+    sources_dir: Path | None,
+    seed: int,
+    options: dict[str, Any],
+    ids: list[str],
+) -> bool:
+    """Hand ``pending`` its job: ``run_checks`` of ``ids`` (False, and it is stopped, when
+    there is nothing to hand it or it died)."""
+    if ids:
+        try:
+            pending.send((os.getpid(), dataset, sources_dir, seed, options, ids))
+            return True
+        except OSError:
+            pass
+    pending.close()
+    return False
 
 
 def _finish_apart(pending: Apart, ctx: SuiteContext, checks: list[Check]) -> dict[str, CheckResult]:

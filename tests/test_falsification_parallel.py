@@ -54,17 +54,25 @@ def test_failures_found_apart_are_the_same_too(clean, tmp_path: Path) -> None:
     assert _report(corpus.dataset, None, 2) == _report(corpus.dataset, None, 1)
 
 
-def test_a_second_process_that_dies_costs_no_check(clean, monkeypatch) -> None:
+@pytest.mark.parametrize(
+    "dies",
+    [
+        "import os; os.kill(os.getpid(), 9)",  # before it is handed its checks
+        "import os, sys; sys.stdin.buffer.read(); os.kill(os.getpid(), 9)",  # after
+    ],
+    ids=["before-the-job", "after-the-job"],
+)
+def test_a_second_process_that_dies_costs_no_check(clean, monkeypatch, dies: str) -> None:
     import falsification.suite as suite
 
-    def dead_start(*args: object) -> Apart:
+    def dead_spawn() -> Apart:
         # a second process killed before it could answer
-        proc = subprocess.Popen([sys.executable, "-c", "import os; os.kill(os.getpid(), 9)"])
+        proc = subprocess.Popen([sys.executable, "-c", dies], stdin=subprocess.PIPE)
         read_fd, write_fd = os.pipe()
         os.close(write_fd)
         return Apart(proc, read_fd)
 
-    monkeypatch.setattr(suite, "_start_apart", dead_start)
+    monkeypatch.setattr(suite, "_spawn_apart", dead_spawn)
     assert _report(clean.dataset, clean.sources_dir, 2) == _report(
         clean.dataset, clean.sources_dir, 1
     )

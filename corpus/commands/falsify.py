@@ -63,7 +63,6 @@ def falsify(
         if not dataset.exists():
             raise BadInputError(f"{dataset}: no such dataset (run `corpus build` first)")
         from falsification import run_suite, write_report
-        from falsification.context import dataset_base
 
         if sources_dir is None:
             from corpus.clone import default_cache_dir
@@ -77,6 +76,8 @@ def falsify(
                     markup=True,
                 )
         report = run_suite(dataset, sources_dir, seed=seed, workers=os.cpu_count() or 1)
+        from falsification.context import dataset_base  # after run_suite: it imports polars
+
         jpath, mpath = write_report(report, out or dataset_base(dataset))
     _print_report(report, jpath, mpath, as_json)
     raise typer.Exit(int(VERDICT_EXIT[report.verdict]))

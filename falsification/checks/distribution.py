@@ -165,6 +165,7 @@ def _cross_split(groups: dict) -> list[list[dict]]:
 @check(
     "distribution.no_exact_leak",
     points=3,
+    apart=True,
     severity="critical",
     hypothesis="No duplicate cluster, (signature, doc) pair or source text (whitespace-"
     "normalised) appears in more than one split.",
@@ -228,6 +229,7 @@ def near_duplicate_pairs(
 @check(
     "distribution.no_near_leak",
     points=3,
+    apart=True,
     severity="critical",
     hypothesis=f"No two docs of {NEAR_MIN_WORDS}+ words in different splits are near "
     f"duplicates (word {SHINGLE}-gram Jaccard >= {NEAR_DUP_JACCARD}), recomputed by an exact "

@@ -13,6 +13,7 @@ from falsification.registry import Outcome, check, outcome
 @check(
     "integrity.schema",
     points=4,
+    apart=True,
     severity="critical",
     hypothesis="The table has rows, and every row satisfies the pandera record schema "
     "(types, nullability, id/SHA/URL regexes, ranges, allowed values, uniqueness).",

@@ -62,6 +62,7 @@ def _repo_problems(ctx: SuiteContext, repo: str) -> list[str]:
 @check(
     "provenance.license_detected",
     points=2,
+    apart=True,
     severity="critical",
     needs_sources=True,
     hypothesis="Each source's declared licence agrees with its licence files and Cargo.toml "
