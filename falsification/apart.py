@@ -96,6 +96,9 @@ def main(fd: int) -> None:
         return
     parent, dataset, sources_dir, seed, options, ids = job
     init_worker(parent, None)
-    results = run_checks(dataset, sources_dir, seed, options, ids)
+    try:
+        results = run_checks(dataset, sources_dir, seed, options, ids)
+    except Exception:  # an unreadable corpus: the suite reports it (or reruns these) itself
+        sys.exit(1)
     with os.fdopen(fd, "wb") as f:
         pickle.dump(results, f)
