@@ -152,6 +152,10 @@ def _signature_parts(node: Node) -> dict[str, Any]:
     }
 
 
+#: What every record says produced it.
+_VERSIONS = {"extractor_version": EXTRACTOR_VERSION, "grammar_version": GRAMMAR_VERSION}
+
+
 def _provenance(
     ctx: FileContext, path: str, span: tuple[int, int, int, int], rid: str
 ) -> dict[str, Any]:
@@ -349,6 +353,14 @@ class _Walker:
         sig = node_text(node, body.start_byte if body is not None else None) or ""
         return sig[:-1].rstrip() if sig.endswith(";") else sig
 
+    def _wanted_id(self, start_byte: int, end_byte: int, source: str) -> str | None:
+        """The id of the item at this span, charged to the budget; None when the context
+        wants other records only (``FileContext.wanted_ids``)."""
+        ctx = self.ctx
+        self.budget.spend(len(self.data), len(source))
+        rid = record_id(ctx.repo, ctx.commit, self.rel_path, start_byte, end_byte, source)
+        return None if ctx.wanted_ids is not None and rid not in ctx.wanted_ids else rid
+
     def add(
         self,
         node: Node,
@@ -367,9 +379,8 @@ class _Walker:
             return
         start_byte, end_byte = base_byte + node.start_byte, base_byte + node.end_byte
         source = node.text.decode("utf-8")
-        self.budget.spend(len(self.data), len(source))
-        rid = record_id(ctx.repo, ctx.commit, self.rel_path, start_byte, end_byte, source)
-        if ctx.wanted_ids is not None and rid not in ctx.wanted_ids:
+        rid = self._wanted_id(start_byte, end_byte, source)
+        if rid is None:
             return
         raw_name = name_node.text.decode("utf-8")
         name = raw_name[2:] if raw_name.startswith("r#") else raw_name
@@ -407,8 +418,7 @@ class _Walker:
                 "parse_error": node.has_error,
                 "file_parse_error": file_parse_error,
                 "license": ctx.license,
-                "extractor_version": EXTRACTOR_VERSION,
-                "grammar_version": GRAMMAR_VERSION,
+                **_VERSIONS,
             }
         )
 
