@@ -175,22 +175,30 @@ def test_limits_answer_413_400_and_429(server: Server) -> None:
 
 
 def test_a_client_that_leaves_mid_stream_gives_its_slot_back(server: Server) -> None:
+    import gc
+
     client = server.client()
-    stream = client.chat.completions.create(model="one", messages=MSGS, max_tokens=64,
-                                            stream=True, extra_body={"min_tokens": 64})  # fmt: skip
-    next(iter(stream))
-    stream.close()  # gone after the first chunk
-    service = server.asgi.app.state.service
-    deadline = time.monotonic() + 30
-    while True:
-        held = [service.inflight.try_enter() for _ in range(4)]
-        for ok in held:
-            if ok:
-                service.inflight.leave()
-        if all(held):
-            break
-        assert time.monotonic() < deadline, "the stream's slot was never given back"
-        time.sleep(0.05)
+    # With the cyclic GC off, only the server's own hang-up can give the slot back (before
+    # the fix it waited for a collection: never, here; in a long CI run, sometimes too late).
+    gc.disable()
+    try:
+        stream = client.chat.completions.create(model="one", messages=MSGS, max_tokens=64,
+                                                stream=True, extra_body={"min_tokens": 64})  # fmt: skip
+        next(iter(stream))
+        stream.close()  # gone after the first chunk
+        service = server.asgi.app.state.service
+        deadline = time.monotonic() + 30
+        while True:
+            held = [service.inflight.try_enter() for _ in range(4)]
+            for ok in held:
+                if ok:
+                    service.inflight.leave()
+            if all(held):
+                break
+            assert time.monotonic() < deadline, "the stream's slot was never given back"
+            time.sleep(0.05)
+    finally:
+        gc.enable()
     assert client.chat.completions.create(model="one", messages=MSGS, max_tokens=4).choices
 
 

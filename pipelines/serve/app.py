@@ -23,6 +23,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 
 from pipelines.serve.limits import DeclaredSizeLimit, InFlight, Limits, key_matches
@@ -266,12 +267,21 @@ class Service:
                 pieces.close()  # a client that went away stops the generation
                 release()
 
+        def hang_up() -> None:
+            tokens.cancel()
+            release()
+
         body = events()
-        # A client gone before the first chunk leaves the generator unstarted, so its finally
-        # never runs: the slot is also given back when the generator is collected.
+        # A client that goes away leaves the generator suspended (its finally runs only when
+        # it is collected, which a reference cycle defers to the cyclic GC): the response's
+        # background task, which runs once the client is gone (or the stream is done), stops
+        # the generation and gives the slot back; collection is the last resort.
         weakref.finalize(body, release)
         return StreamingResponse(
-            body, media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+            body,
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache"},
+            background=BackgroundTask(hang_up),
         )
 
     # -- routes ------------------------------------------------------------------------------

@@ -200,6 +200,10 @@ class TokenStream:
         self._cancel = threading.Event()
         self._result: dict[str, Any] = {}
 
+    def cancel(self) -> None:
+        """Stop the generation at its next token (the consumer went away)."""
+        self._cancel.set()
+
     def __iter__(self) -> Iterator[str]:
         from transformers import TextIteratorStreamer
 
