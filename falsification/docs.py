@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
 _HEADING = re.compile(r"^ {0,3}#{1,6}\s+(.*?)\s*#*\s*$")
@@ -54,8 +55,10 @@ class CodeBlock:
         )
 
 
-def split_doc(doc: str) -> tuple[list[str], list[CodeBlock]]:
-    """(prose lines outside fences, fenced code blocks) of ``doc``."""
+@lru_cache(maxsize=1 << 14)
+def split_doc(doc: str) -> tuple[tuple[str, ...], tuple[CodeBlock, ...]]:
+    """(prose lines outside fences, fenced code blocks) of ``doc``: cached (six checks split
+    every doc), so immutable."""
     prose: list[str] = []
     blocks: list[CodeBlock] = []
     lines = doc.split("\n")
@@ -88,7 +91,7 @@ def split_doc(doc: str) -> tuple[list[str], list[CodeBlock]]:
             body.append(line[strip:])
             i += 1
         blocks.append(CodeBlock(info, "\n".join(body), closed))
-    return prose, blocks
+    return tuple(prose), tuple(blocks)
 
 
 def fences_balanced(doc: str) -> bool:
