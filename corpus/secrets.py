@@ -146,6 +146,13 @@ def scanned_columns(record: dict) -> list[str]:
     return [c for c in record if c not in UNSCANNED_COLUMNS]
 
 
+def scanned_texts(record: dict) -> list[str]:
+    """Every non-empty published string of ``record`` that comes from the repository (the
+    scanned columns' strings): a token in a file name reaches ``path`` and ``permalink``, one
+    in a type name ``self_type`` and ``qualified_path``; attributes carry ``#[doc = ".."]``."""
+    return [t for c in scanned_columns(record) for t in text_values(record[c]) if t]
+
+
 def unredactable_findings(record: dict) -> list[tuple[str, Finding]]:
     """(column, finding) for every secret in a column that cannot be redacted.
 

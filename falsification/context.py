@@ -84,6 +84,14 @@ class SuiteContext:
         return self.df.to_dicts()
 
     @cached_property
+    def scanned_texts(self) -> list[list[str]]:
+        """Each record's published strings from the repository (``corpus.secrets``), in
+        ``records`` order (not by id: a corpus may repeat one), for the privacy checks."""
+        from corpus.secrets import scanned_texts
+
+        return [scanned_texts(r) for r in self.records]
+
+    @cached_property
     def config(self) -> dict[str, Any]:
         """The build configuration recorded in stats.json (``config``), if any."""
         # The build records its FilterConfig as ``filter_config``; ``config`` may override.

@@ -89,6 +89,16 @@ def _append_dup(recs):
     return [*recs, dict(recs[0])], {recs[0]["id"]}
 
 
+def _secret_in_a_twin(recs):
+    # a record carrying a secret, then a clean copy under its id: each is scanned as itself
+    # (strings looked up by id would scan the clean copy twice)
+    first = _plain(recs)[0]
+    clean = dict(first)
+    first["doc"] = f"Token: {GH_TOKEN}"
+    first["source"] = f'fn f() {{\n    {ALLOWLISTED.split(";")[0]};\n}}'
+    return [*recs, clean], {first["id"]}
+
+
 def _dup_content(recs):
     first = _plain(recs)[0]
     twin = dict(first)
@@ -456,6 +466,7 @@ DEFECTS: dict[str, list[tuple[str, object]]] = {
         ("table", one(_set(source='fn f() {\n    let password = "hunter2isverysecret";\n}'))),
         # the repository's own allowlist pragma does not hide it
         ("table", one(_set(source=f"fn f() {{\n    {ALLOWLISTED}\n}}"))),
+        ("table", many(_secret_in_a_twin)),
         ("table", one(_set(path=f"src/{GH_TOKEN}.rs"))),  # a token in a file name
         ("table", one(_set(self_type=f"Client{GH_TOKEN}"))),  # ... and in a type name
     ],
@@ -465,6 +476,7 @@ DEFECTS: dict[str, list[tuple[str, object]]] = {
         ("table", one(_set(attributes=['#[deprecated(note = "ask jane.doe@corp-mail.io")]']))),
         ("table", one(_set(permalink=f"https://github.com/o/r/blob/c/src/{GH_TOKEN}.rs#L1"))),
         ("table", one(_set(qualified_path=f"crate::{GH_TOKEN}::f"))),
+        ("table", many(_secret_in_a_twin)),
         # what a BEGIN-line-only redaction leaves: the key's body and END line
         ("table", one(_set(doc=PEM_LEFTOVER))),
     ],

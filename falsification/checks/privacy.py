@@ -51,18 +51,11 @@ _TOKENS = re.compile(
 ALLOWLIST_FILTER = "detect_secrets.filters.allowlist.is_line_allowlisted"
 
 
-def _texts(rec: dict) -> list[str]:
-    """Every published string of ``rec`` that comes from the repository: a token in a file
-    name reaches ``path`` and ``permalink``, one in a type name ``self_type`` and
-    ``qualified_path``; attributes carry `#[doc = ".."]` and `note = ".."` text."""
-    from corpus.secrets import scanned_columns, text_values
-
-    return [t for c in scanned_columns(rec) for t in text_values(rec[c]) if t]
-
-
-def detect_secret_hits(records: list[dict]) -> dict[str, list[str]]:
+def detect_secret_hits(
+    records: list[dict], texts: list[list[str]] | None = None
+) -> dict[str, list[str]]:
     """record id -> secret types detect-secrets (default plugins and filters, but not its
-    allowlist pragma) finds in it.
+    allowlist pragma) finds in it (``texts``: each record's ``scanned_texts``, in order).
 
     Candidate lines go to one temporary file scanned by ``SecretsCollection.scan_file`` (the
     public, filtered path; ``scan_line`` is for ad-hoc strings and runs eager, unfiltered
@@ -74,10 +67,14 @@ def detect_secret_hits(records: list[dict]) -> dict[str, list[str]]:
     from detect_secrets import SecretsCollection
     from detect_secrets.settings import default_settings
 
+    from corpus.secrets import scanned_texts
+
     lines: list[str] = []
     owners: list[str] = []
-    for r in records:
-        for text in _texts(r):
+    if texts is None:
+        texts = [scanned_texts(r) for r in records]
+    for r, own in zip(records, texts, strict=True):
+        for text in own:
             if not is_candidate(text):
                 continue
             for line in text.split("\n"):
@@ -114,7 +111,7 @@ def detect_secret_hits(records: list[dict]) -> dict[str, list[str]]:
     "hides nothing) finds no secret in any published string of any record.",
 )
 def no_secrets(ctx: SuiteContext) -> Outcome:
-    hits = detect_secret_hits(ctx.records)
+    hits = detect_secret_hits(ctx.records, ctx.scanned_texts)
     kinds = Counter(k for ks in hits.values() for k in ks)
     ev = f"{len(hits)} records with secrets" + (f": {dict(kinds)}" if kinds else "")
     return outcome(not hits, ev, list(hits))
@@ -149,8 +146,11 @@ def emails_and_tokens(text: str) -> list[str]:
 )
 def no_emails_tokens(ctx: SuiteContext) -> Outcome:
     bad, n = [], 0
-    for r in ctx.records:
-        hits = [h for t in _texts(r) for h in emails_and_tokens(t)]
+    for r, own in zip(ctx.records, ctx.scanned_texts, strict=True):
+        joined = "\n".join(own)  # one test of the literals per record: none holds a newline
+        if "@" not in joined and not any(lit in joined for lit in _TOKEN_LITERALS):
+            continue
+        hits = [h for t in own for h in emails_and_tokens(t)]
         if hits:
             bad.append(r["id"])
             n += len(hits)
