@@ -27,6 +27,7 @@ from pipelines.publish.card_licenses import (  # noqa: F401  (SPDX_TO_HUB, spdx_
     licenses_table,
     spdx_ids,
 )
+from pipelines.publish.card_markdown import count, table
 from pipelines.publish.card_preferences import preferences_section
 from pipelines.publish.card_training import (
     configs_section,
@@ -274,16 +275,6 @@ def card_metadata(facts: CardFacts) -> dict[str, Any]:
     return meta
 
 
-def _n(value: Any) -> str:
-    return f"{value:,}" if isinstance(value, int) else "n/a"
-
-
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
-
-
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
@@ -335,12 +326,12 @@ def _banner(facts: CardFacts) -> str:
 
 def _summary(facts: CardFacts) -> str:
     used = [r for r in facts.repos if r.total]
-    split_rows = ", ".join(f"{_n(n)} {sp}" for sp, n in facts.split_rows.items())
+    split_rows = ", ".join(f"{count(n)} {sp}" for sp, n in facts.split_rows.items())
     return (
         f"Pairs of **Rust function signatures and their doc comments**, extracted with "
         f"tree-sitter from {len(used)} open-source Rust repositories, each read at a pinned "
-        f"commit. {_n(facts.total_rows)} function items ({split_rows}); "
-        f"{_n(facts.with_doc)} of them have a doc comment. Every row carries its provenance "
+        f"commit. {count(facts.total_rows)} function items ({split_rows}); "
+        f"{count(facts.with_doc)} of them have a doc comment. Every row carries its provenance "
         "(repository, commit, path, byte span, permalink) and its licence, detected from the "
         "repository at its pin.\n\n"
         "Uses: fine-tuning and evaluating models that write or summarise API documentation "
@@ -349,7 +340,7 @@ def _summary(facts: CardFacts) -> str:
 
 
 def _loading(repo_id: str, tag: str, facts: CardFacts) -> str:
-    rows = [[sp, _n(n), ", ".join(f"`{f}`" for f in facts.split_files[sp])]
+    rows = [[sp, count(n), ", ".join(f"`{f}`" for f in facts.split_files[sp])]
             for sp, n in facts.split_rows.items()]  # fmt: skip
     return (
         "## Load it\n\n```python\nfrom datasets import load_dataset\n\n"
@@ -362,14 +353,14 @@ def _loading(repo_id: str, tag: str, facts: CardFacts) -> str:
         + 'print(ds["train"][0]["signature"], ds["train"][0]["doc"])\n```\n\n'
         "Without `revision=` you get the newest build (`main`). Tags can be moved; for a "
         "pin that can never change, pass the commit SHA of a build as `revision`.\n\n"
-        + _table(["split", "rows", "files"], rows)
+        + table(["split", "rows", "files"], rows)
     )
 
 
 def _fields_section() -> str:
     rows = [[f"`{f.name}`", f"`{f.type_name}`", "yes" if f.nullable else "no",
              _cell(f.description)] for f in ALL_FIELDS]  # fmt: skip
-    return "## Fields\n\n" + _table(["field", "type", "nullable", "meaning"], rows)
+    return "## Fields\n\n" + table(["field", "type", "nullable", "meaning"], rows)
 
 
 def _sources_section(facts: CardFacts) -> str:
@@ -378,10 +369,10 @@ def _sources_section(facts: CardFacts) -> str:
             f"[{r.repo}](https://github.com/{r.repo}/tree/{r.commit})",
             f"`{r.commit}`",
             _cell(r.license),
-            _n(r.files),
-            _n(r.extracted),
-            *(_n(r.rows.get(sp, 0)) for sp in SPLITS),
-            _n(r.total),
+            count(r.files),
+            count(r.extracted),
+            *(count(r.rows.get(sp, 0)) for sp in SPLITS),
+            count(r.total),
         ]
         for r in facts.repos
     ]
@@ -402,7 +393,7 @@ def _sources_section(facts: CardFacts) -> str:
     )
     header = ["repository", "commit", "licence", "files", "extracted", *SPLITS, "published"]
     return (
-        "## Sources\n\n" + _table(header, rows) + "\n\n" + note + "\n\n### Licences at the "
+        "## Sources\n\n" + table(header, rows) + "\n\n" + note + "\n\n### Licences at the "
         "pins\n\n" + licenses_table(facts.repos, facts.stats)
     )
 
@@ -410,12 +401,14 @@ def _sources_section(facts: CardFacts) -> str:
 def _filtering_section(facts: CardFacts) -> str:
     stats = facts.stats
     drops, filters, totals = (stats.get(k, {}) for k in ("drops", "filters", "totals"))
-    rows = [["files read", _n(totals.get("files"))],
-            ["function items extracted", _n(totals.get("records"))],
-            ["... with a doc comment", _n(totals.get("documented"))]]  # fmt: skip
-    rows += [[f"file/item dropped: {k.replace('_', ' ')}", _n(v)] for k, v in sorted(drops.items())]
-    rows += [[f"filtered: {k.replace('_', ' ')}", _n(v)] for k, v in sorted(filters.items())]
-    rows += [["**published rows**", f"**{_n(facts.total_rows)}**"]]
+    rows = [["files read", count(totals.get("files"))],
+            ["function items extracted", count(totals.get("records"))],
+            ["... with a doc comment", count(totals.get("documented"))]]  # fmt: skip
+    rows += [
+        [f"file/item dropped: {k.replace('_', ' ')}", count(v)] for k, v in sorted(drops.items())
+    ]
+    rows += [[f"filtered: {k.replace('_', ' ')}", count(v)] for k, v in sorted(filters.items())]
+    rows += [["**published rows**", f"**{count(facts.total_rows)}**"]]
     flags = facts.flags
     return (
         "## Filtering and deduplication\n\n"
@@ -428,12 +421,12 @@ def _filtering_section(facts: CardFacts) -> str:
         "per file and duplicate cluster, so no cluster spans two splits (see Splits). Nothing "
         "is dropped for balance: the `balanced` config caps each repository's share instead "
         "(see Configs).\n\n"
-        + _table(["step", "count"], rows)
-        + f"\n\nAmong the published rows: {_n(flags.get('is_test'))} test/bench/example "
-        f"functions, {_n(flags.get('redacted'))} with redacted secrets, "
-        f"{_n(flags.get('doc_unresolved'))} with a doc that could not be fully resolved, "
-        f"{_n(flags.get('parse_error'))} whose own body holds a parse error and "
-        f"{_n(flags.get('file_parse_error'))} from files with a parse error anywhere."
+        + table(["step", "count"], rows)
+        + f"\n\nAmong the published rows: {count(flags.get('is_test'))} test/bench/example "
+        f"functions, {count(flags.get('redacted'))} with redacted secrets, "
+        f"{count(flags.get('doc_unresolved'))} with a doc that could not be fully resolved, "
+        f"{count(flags.get('parse_error'))} whose own body holds a parse error and "
+        f"{count(flags.get('file_parse_error'))} from files with a parse error anywhere."
     )
 
 
@@ -450,7 +443,7 @@ def _falsification_section(facts: CardFacts) -> str:
         f"**{fals.verdict}**"
         + (f", over {_plural(len(fals.checks), 'check')}." if fals.checks else "."),
         "",
-        _table(["category", "points"], rows) if rows else "",
+        table(["category", "points"], rows) if rows else "",
     ]
     if fals.failed:
         lines += ["", "Checks that failed:", ""]
@@ -477,7 +470,7 @@ def _versions_section(facts: CardFacts, tag: str) -> str:
         "Each build is one commit on `main`, tagged `vYYYY.MM.DD-<content hash>` (the hash "
         "covers the data files, so a tag names exactly one set of rows). `sources.lock` in this "
         "repository lists the pins the build used and `stats.json` its counts.\n\n"
-        + _table(["component", "version"], rows)
+        + table(["component", "version"], rows)
     )
 
 

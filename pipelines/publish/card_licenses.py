@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pipelines.publish.card_markdown import table
+
 #: SPDX licence id -> Hub licence id. An id not listed here makes the card ``license: other``.
 #: The Hub has one id per licence family, so ``-only`` and ``-or-later`` share it.
 SPDX_TO_HUB = {
@@ -113,8 +115,6 @@ def _packages_cell(summary: dict[str, Any]) -> str:
 def licenses_table(repos: list[Any], stats: dict[str, Any]) -> str:
     """Declared vs detected per repository, the licence files read and what each holds, and
     the workspace packages whose records carry another licence."""
-    from pipelines.publish.card import _table
-
     detections = stats.get("licenses") or {}
     rows = []
     for r in repos:
@@ -126,4 +126,4 @@ def licenses_table(repos: list[Any], stats: dict[str, Any]) -> str:
         rows.append([r.repo, _cell(str(s.get("declared"))), _cell(detected), _files_cell(s),
                      _packages_cell(s)])  # fmt: skip
     header = ["repository", "declared", "detected at the pin", "licence files", "packages"]
-    return _table(header, rows)
+    return table(header, rows)

@@ -10,16 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from corpus.schema import SPLITS
-
-
-def _n(value: Any) -> str:
-    return f"{value:,}" if isinstance(value, int) else "n/a"
-
-
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
+from pipelines.publish.card_markdown import count, table
 
 
 def _kinds_table(report: dict[str, Any]) -> str:
@@ -29,12 +20,13 @@ def _kinds_table(report: dict[str, Any]) -> str:
     rows = []
     for kind in KINDS:
         by_split = counts.get(kind, {})
-        rows.append([f"`{kind}`", DESCRIPTIONS[kind], *(_n(by_split.get(s, 0)) for s in SPLITS),
-                     _n(sum(by_split.values()))])  # fmt: skip
+        rows.append([f"`{kind}`", DESCRIPTIONS[kind], *(count(by_split.get(s, 0)) for s in SPLITS),
+                     count(sum(by_split.values()))])  # fmt: skip
     records = report.get("records", {})
     rows.append(["records", "documented records the pairs come from",
-                 *(_n(records.get(s, 0)) for s in SPLITS), _n(sum(records.values()))])  # fmt: skip
-    return _table(["rejection", "what is rejected", *SPLITS, "pairs"], rows)
+                 *(count(records.get(s, 0)) for s in SPLITS),
+                 count(sum(records.values()))])  # fmt: skip
+    return table(["rejection", "what is rejected", *SPLITS, "pairs"], rows)
 
 
 def preferences_section(facts: Any) -> str:
@@ -59,7 +51,7 @@ def preferences_section(facts: Any) -> str:
         + (f" The `model` pairs reject generations of `{generator}`." if generator else ""),
         _kinds_table(report),
         f"Two kinds that give a record the same wrong doc make one pair "
-        f"({_n(report.get('merged'))} merged). Checks every pair passed before publishing "
+        f"({count(report.get('merged'))} merged). Checks every pair passed before publishing "
         f"({len(passed)} of {len(checks)}): " + ", ".join(f"`{c}`" for c in passed) + ". "
         "`preferences/pairs.json` holds the counts and checks. `corpus pairs` also writes the "
         "KTO view (each doc desirable once, each rejection undesirable).",

@@ -11,22 +11,13 @@ from typing import Any
 
 from corpus.prompt import PromptSpec, messages
 from corpus.schema import SPLITS
-
-
-def _n(value: Any) -> str:
-    return f"{value:,}" if isinstance(value, int) else "n/a"
-
-
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
+from pipelines.publish.card_markdown import count, table
 
 
 def configs_section(config_rows: dict[str, dict[str, int]], stats: dict[str, Any]) -> str:
     """The configs: ``default`` is every record that passed the filters; ``balanced`` caps the
     share of any one repository."""
-    rows = [[f"`{c}`", *(_n(r.get(s, 0)) for s in SPLITS), _n(sum(r.values()))]
+    rows = [[f"`{c}`", *(count(r.get(s, 0)) for s in SPLITS), count(sum(r.values()))]
             for c, r in config_rows.items()]  # fmt: skip
     balanced = stats.get("configs", {}).get("balanced")
     text = "## Configs\n\n- `default`: every record that passed the filters and deduplication.\n"
@@ -35,11 +26,11 @@ def configs_section(config_rows: dict[str, dict[str, int]], stats: dict[str, Any
             f"- `balanced`: the same records with no repository over "
             f"{balanced.get('max_repo_share', 0):.0%} of the rows; the largest repositories' rows "
             "are left out by a hash of their id (an even cut across files and splits), "
-            f"{_n(balanced.get('left_out'))} in all. Nothing is deleted: train on `default` "
+            f"{count(balanced.get('left_out'))} in all. Nothing is deleted: train on `default` "
             "with per-repository sampling weights instead if you prefer (`mixture` in the "
             "trainer's recipe).\n"
         )
-    return text + "\n" + _table(["config", *SPLITS, "rows"], rows)
+    return text + "\n" + table(["config", *SPLITS, "rows"], rows)
 
 
 def prompt_section(example: dict[str, Any] | None, spec: PromptSpec | None = None) -> str:
@@ -77,10 +68,10 @@ def tokens_section(stats: dict[str, Any]) -> str:
         if not isinstance(t, dict):
             continue
         ln, over = t.get("length", {}), t.get("longer_than", {})
-        rows.append([split, _n(t.get("examples")), _n(t.get("tokens")),
-                     _n(t.get("prompt_tokens")), _n(t.get("answer_tokens")),
-                     " / ".join(_n(ln.get(q)) for q in ("p50", "p90", "p99", "max")),
-                     " / ".join(_n(over.get(m)) for m in ("512", "1024", "2048"))])  # fmt: skip
+        rows.append([split, count(t.get("examples")), count(t.get("tokens")),
+                     count(t.get("prompt_tokens")), count(t.get("answer_tokens")),
+                     " / ".join(count(ln.get(q)) for q in ("p50", "p90", "p99", "max")),
+                     " / ".join(count(over.get(m)) for m in ("512", "1024", "2048"))])  # fmt: skip
     header = ["split", "examples", "tokens", "prompt", "answer", "length p50/p90/p99/max",
               "longer than 512/1024/2048"]  # fmt: skip
     return (
@@ -88,7 +79,7 @@ def tokens_section(stats: dict[str, Any]) -> str:
         f"Counted with {tokens.get('tokenizer', 'the Qwen2.5 tokenizer')} on the whole ChatML "
         f"conversation (prompt input `{tokens.get('prompt_input', 'context')}`), default "
         "config. A trainer with a `max_length` below an example's length must drop it (this "
-        "project's trainer never cuts an answer).\n\n" + _table(header, rows)
+        "project's trainer never cuts an answer).\n\n" + table(header, rows)
     )
 
 
@@ -99,8 +90,8 @@ def splits_section(stats: dict[str, Any]) -> str:
     rows = []
     for repo, c in per_repo.items():
         total = sum(c.get(s, 0) for s in SPLITS)
-        rows.append([repo, *(f"{_n(c.get(s, 0))} ({c.get(s, 0) / max(1, total):.0%})"
-                             for s in SPLITS), _n(total)])  # fmt: skip
+        rows.append([repo, *(f"{count(c.get(s, 0))} ({c.get(s, 0) / max(1, total):.0%})"
+                             for s in SPLITS), count(total)])  # fmt: skip
     manifest = splits.get("manifest", {})
     return (
         "## Splits\n\n"
@@ -109,7 +100,7 @@ def splits_section(stats: dict[str, Any]) -> str:
         "Splits are sticky: `split_manifest.json` (file -> split) is published with each "
         "build and read back by the next one; a file keeps its split in every later version "
         "and only new files are placed, so no test or validation file of one version becomes "
-        f"training data of a later one ({_n(manifest.get('files'))} files, "
-        f"{_n(manifest.get('new_files'))} placed by this build).\n\n"
-        + _table(["repository", *SPLITS, "rows"], rows)
+        f"training data of a later one ({count(manifest.get('files'))} files, "
+        f"{count(manifest.get('new_files'))} placed by this build).\n\n"
+        + table(["repository", *SPLITS, "rows"], rows)
     )
