@@ -65,6 +65,9 @@ RepoId = Annotated[
     str | None, typer.Option("--repo-id", metavar="ORG/NAME", help="Hub dataset repo.")
 ]
 Private = Annotated[bool, typer.Option("--private", help="Create the Hub repo as private.")]
+DatasetConfig = Annotated[
+    str, typer.Option("--config", metavar="default|balanced", help="Which dataset config.")
+]
 IncludeTests = Annotated[
     bool,
     typer.Option("--include-tests", help="Keep test functions (flagged is_test) in the dataset."),

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from corpus.commands._common import PANEL_PUBLISH, add_command, console, user_errors
+from corpus.commands._options import DatasetConfig
 from corpus.defaults import DEFAULT_DATASET
 
 
@@ -26,9 +27,7 @@ def export(
         ["train"], "--split", "-s", metavar="SPLIT", help="train, validation, test (repeatable)."
     ),
     out: Path = typer.Option(..., "--out", "-o", metavar="FILE", help="The .jsonl to write."),
-    config: str = typer.Option(
-        "default", "--config", metavar="default|balanced", help="Which dataset config."
-    ),
+    config: DatasetConfig = "default",
     prompt_input: str = typer.Option(
         "context",
         "--prompt-input",

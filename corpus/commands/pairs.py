@@ -17,6 +17,7 @@ from corpus.commands._common import (
     stage_progress,
     user_errors,
 )
+from corpus.commands._options import DatasetConfig
 
 
 def register(app: typer.Typer) -> None:
@@ -50,9 +51,7 @@ def pairs(
         ..., metavar="DATASET", help="Dataset folder or Hub ORG/NAME[@rev]."
     ),
     out: Path = _OUT,
-    config: str = typer.Option(
-        "default", "--config", metavar="default|balanced", help="Which dataset config."
-    ),
+    config: DatasetConfig = "default",
     prompt_input: str = typer.Option(
         "context",
         "--prompt-input",
