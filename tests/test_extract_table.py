@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
-from corpus.extract.crate import context_for, crate_models
-from corpus.extract.crates import CrateModel
 from corpus.extract.run import jobs_for
 from corpus.extract.table import run_jobs_table, sorted_table
 from corpus.extract.tree import record_counts, repo_stats, run_jobs
@@ -80,28 +77,43 @@ def test_sorted_table_keeps_the_order_of_ties_and_handles_nothing() -> None:
     assert sorted_table(tables)["id"].to_pylist() == [2, 1, 3, 0]
 
 
-def test_crate_models_built_in_workers_resolve_as_built_here(roots: list[Path]) -> None:
-    def contexts() -> list[tuple]:
-        return [
-            (c.module_path, c.crate_name, c.target_kind, c.namespace is not None)
-            for r in roots
-            for rel in ("src/lib.rs", "src/inner.rs", "tests/it.rs", "macros.rs")
-            for c in [context_for(r, rel, repo="o/r", commit="a" * 40, license="MIT")]
-        ]
-
-    with crate_models(roots, workers=1):
-        here = contexts()
-    with crate_models(roots, workers=2) as models:
-        assert len(models) == 2
-        assert contexts() == here
-    assert here[0][:3] == ("alpha", "alpha", "lib") and here[0][3]
+def test_models_built_in_workers_resolve_as_built_here(roots: list[Path]) -> None:
+    # one process builds the models before extracting; two build them in their workers
+    jobs = jobs_for(roots, "o/r", "a" * 40, "MIT")
+    here, pooled = run_jobs_table(jobs, 1).table, run_jobs_table(jobs, 2).table
+    assert pooled.equals(here)
+    lib = [r for r in here.to_pylist() if r["path"] == "src/inner.rs"]
+    assert [(r["crate_name"], r["target_kind"], r["public_path"]) for r in lib] == [
+        ("alpha", "lib", "alpha::inner::g0"),
+        ("beta", "lib", "beta::inner::g0"),
+    ]
 
 
-def test_a_pickled_crate_model_keeps_its_public_namespaces(roots: list[Path]) -> None:
-    model = CrateModel(roots[0])
-    model.prepare()
-    copy = pickle.loads(pickle.dumps(model))
-    lib = next(t for t in copy.trees if t.target.kind == "lib")
-    assert id(lib) in copy._namespaces  # the prepared namespace, not a fresh one
-    fresh = CrateModel(roots[0]).namespace(lib)
-    assert copy.namespace(lib).public_paths() == fresh.public_paths()
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("first", ["a", "b"])
+def test_rows_equal_in_every_sort_column_keep_the_order_of_their_checkouts(
+    roots: list[Path], workers: int, first: str
+) -> None:
+    # the two crates' copies of each fn sort equal: the checkout given first comes first,
+    # however the pool split and ran the batches
+    ordered = roots if first == "a" else roots[::-1]
+    jobs = jobs_for(ordered, "o/r", "a" * 40, "MIT")
+    want = ["alpha", "beta"] if first == "a" else ["beta", "alpha"]
+    for rows in (run_jobs_table(jobs, workers).table.to_pylist(), run_jobs(jobs, workers)[0]):
+        pairs: dict[tuple, list[str]] = {}
+        for r in rows:
+            pairs.setdefault((r["path"], r["start_byte"], r["end_byte"], r["origin"]), []).append(
+                r["crate_name"]
+            )
+        told = [v for v in pairs.values() if len(set(v)) > 1]  # the crates' own copies
+        assert len(told) >= 10 and all(v == want for v in told)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_file_gone_after_listing_is_counted_not_fatal(roots: list[Path], workers: int) -> None:
+    jobs = jobs_for(roots, "o/r", "a" * 40, "MIT")
+    (roots[0] / "src" / "m3.rs").unlink()  # listed, then removed before the batches are sized
+    res = run_jobs_table(jobs, workers)
+    assert res.drops["unreadable_file"] == 1
+    assert sorted(res.table["name"].to_pylist()).count("f3") == 1  # beta's copy only
+    assert run_jobs(jobs, workers)[1]["unreadable_file"] == 1

@@ -2,9 +2,10 @@
 it, from the checkout's Cargo layout (``corpus.extract.crates``), else guessed from directories.
 
 ``context_for`` uses the ``CrateModel`` registered for its root by ``crate_models`` (what
-``run_jobs`` does once per extraction, before forking workers), or the one it is given; without
-either it builds one for the call (when a Cargo.toml is in sight), so that a checkout that moved
-to another commit is never read from a stale model.
+``run_jobs`` does once per extraction, before forking workers) or ``ensure_model`` (what a
+worker of ``corpus.extract.table`` does for the checkouts it is given), or the one it is given;
+without any it builds one for the call (when a Cargo.toml is in sight), so that a checkout that
+moved to another commit is never read from a stale model.
 """
 
 from __future__ import annotations
@@ -119,21 +120,15 @@ _ACTIVE: dict[str, CrateModel] = {}
 
 
 @contextmanager
-def crate_models(
-    roots: Iterable[str | os.PathLike[str]], workers: int = 1
-) -> Iterator[dict[str, CrateModel]]:
+def crate_models(roots: Iterable[str | os.PathLike[str]]) -> Iterator[dict[str, CrateModel]]:
     """Build the crate model of each root once and let ``context_for`` use it until exit.
 
     Forked workers started inside the block inherit the models (nothing is re-read per file).
-    With ``workers`` > 1 and several roots to read, the models are built in that many forked
-    processes at once (roots in the order given: put the largest first) and sent back.
     """
     roots = list(roots)
-    todo = list(dict.fromkeys(k for k in map(os.path.realpath, roots) if k not in _ACTIVE))
-    added = []
-    for key, model in zip(todo, _build_models(todo, workers), strict=True):
-        _ACTIVE[key] = model
-        added.append(key)
+    added = [k for k in dict.fromkeys(map(os.path.realpath, roots)) if k not in _ACTIVE]
+    for key in added:
+        _ACTIVE[key] = prepared_model(key)
     try:
         yield {k: _ACTIVE[k] for k in map(os.path.realpath, roots)}
     finally:
@@ -141,19 +136,20 @@ def crate_models(
             _ACTIVE.pop(key, None)
 
 
+def ensure_model(root: str | os.PathLike[str]) -> None:
+    """Build and register the crate model of ``root`` for the rest of this process, unless
+    one is registered: what a pool worker does for the checkouts it is given, its pool living
+    no longer than the extraction (so no model outlives the checkout it read)."""
+    key = os.path.realpath(root)
+    if key not in _ACTIVE:
+        _ACTIVE[key] = prepared_model(key)
+
+
 def prepared_model(root: str) -> CrateModel:
     """The crate model of the checkout at ``root``, public namespaces computed."""
     model = CrateModel(root)
     model.prepare()
     return model
-
-
-def _build_models(keys: list[str], workers: int) -> Iterator[CrateModel]:
-    if workers <= 1 or len(keys) < 2:
-        return map(prepared_model, keys)
-    from corpus.extract.pool import pool_map
-
-    return pool_map(prepared_model, keys, min(workers, len(keys)))
 
 
 def _model_for(root: Path | str, rel: str) -> CrateModel | None:

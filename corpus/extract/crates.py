@@ -70,18 +70,6 @@ class CrateModel:
         self._owners = {rel: (tree, module) for rel, (_, tree, module) in owners.items()}
         self._namespaces: dict[int, Namespace] = {}
 
-    def __getstate__(self) -> dict[str, Any]:
-        # Namespaces are keyed by id(tree), which no other process shares: key them by the
-        # tree's place in ``trees`` while pickled (a model built in a worker and sent back).
-        state = dict(self.__dict__)
-        place = {id(t): i for i, t in enumerate(self.trees)}
-        state["_namespaces"] = {place[k]: ns for k, ns in self._namespaces.items()}
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._namespaces = {id(self.trees[i]): ns for i, ns in state["_namespaces"].items()}
-
     def file(self, rel: str) -> FileCrate | None:
         """The crate facts of the file ``rel`` (canonical, POSIX), None when no target reads it."""
         hit = self._owners.get(rel)

@@ -49,9 +49,18 @@ def _run_batch(jobs: list[Job]) -> list[FileOutcome]:
     return [_run_job(j) for j in jobs]
 
 
+def file_size(job: Job) -> int:
+    """The size of the job's file (0 when it is gone since it was listed: the job itself
+    then counts it as unreadable)."""
+    try:
+        return os.stat(os.path.join(job.root, job.rel_path)).st_size
+    except OSError:
+        return 0
+
+
 def _batches(jobs: list[Job], n: int) -> list[list[Job]]:
     """Split jobs into ~n*4 batches of similar byte size (largest files first)."""
-    sizes = {j: (Path(j.root) / j.rel_path).stat().st_size for j in jobs}
+    sizes = {j: file_size(j) for j in jobs}
     order = sorted(jobs, key=lambda j: -sizes[j])
     k = max(1, min(len(order), n * 4))
     buckets: list[list[Job]] = [[] for _ in range(k)]
@@ -82,9 +91,9 @@ def _model_roots(jobs: list[Job]) -> list[str]:
 
 def _file_outcomes(
     jobs: list[Job], workers: int, batches: Callable[[list[Job], int], list[list[Job]]]
-) -> Iterator[FileOutcome]:
-    """(records, drops, parse error) per file: in this process, or in a pool of ``workers``;
-    each checkout's crate layout is read once, before the pool forks."""
+) -> Iterator[tuple[Job, FileOutcome]]:
+    """(job, (records, drops, parse error)) per file: in this process, or in a pool of
+    ``workers``; each checkout's crate layout is read once, before the pool forks."""
     with crate_models(_model_roots(jobs)):
         yield from _outcomes(jobs, workers, batches)
 
@@ -96,28 +105,32 @@ def workers_for(workers: int) -> int:
 
 def _outcomes(
     jobs: list[Job], workers: int, batches: Callable[[list[Job], int], list[list[Job]]]
-) -> Iterator[FileOutcome]:
+) -> Iterator[tuple[Job, FileOutcome]]:
     n = workers_for(workers)
     if n <= 1 or len(jobs) < 8:
-        yield from (_run_job(j) for j in jobs)
+        yield from ((j, _run_job(j)) for j in jobs)
         return
-    for batch in pool_map(_run_batch, batches(jobs, n), n):
-        yield from batch
+    parts = batches(jobs, n)
+    for batch, outcomes in zip(parts, pool_map(_run_batch, parts, n), strict=True):
+        yield from zip(batch, outcomes, strict=True)
 
 
 def run_jobs(
     jobs: list[Job], workers: int = 0, progress: Progress | None = None
 ) -> tuple[list[dict[str, Any]], Counter, int]:
     """Extract ``jobs``; returns (records in stable order, drop counts, files with errors)."""
-    records: list[dict[str, Any]] = []
+    by_job: dict[Job, list[dict[str, Any]]] = {}
     drops: Counter = Counter()
     errored = 0
-    for recs, d, err in _file_outcomes(jobs, workers, _batches):
-        records.extend(recs)
+    for job, (recs, d, err) in _file_outcomes(jobs, workers, _batches):
+        by_job[job] = recs
         drops.update(d)
         errored += err
         if progress:
             progress(1)
+    # in job order, then stably sorted: rows equal in every sort column (two checkouts'
+    # copies of a file) keep the order of their checkouts, however the pool ran
+    records = [r for j in jobs for r in by_job[j]]
     records.sort(key=sort_key)
     return records, drops, errored
 
@@ -150,7 +163,7 @@ def iter_records(
     Memory stays at one batch of files: use this for trees too large to hold as a list.
     """
     jobs, _bad = _tree_jobs(root, repo, commit, license, files)
-    for recs, _drops, _err in _file_outcomes(jobs, workers, _path_batches):
+    for _job, (recs, _drops, _err) in _file_outcomes(jobs, workers, _path_batches):
         yield from recs
 
 

@@ -1,0 +1,126 @@
+"""The extractor's affinity pool: which worker takes which task, and the real pool's results,
+errors and dead workers."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures.process import BrokenProcessPool
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from corpus.extract.pool import Keyed, _Plan, affine_map
+
+KEYS = "abcdefg"
+
+
+def _drain(plan: _Plan, n: int, order: list[int]) -> list[tuple[int, int]]:
+    """(worker, task) as workers ask in turn (``order`` repeated) until every one gets None."""
+    out: list[tuple[int, int]] = []
+    idle: set[int] = set()
+    step = 0
+    while len(idle) < n:
+        w = order[step % len(order)]
+        step += 1
+        if w in idle:
+            continue
+        i = plan.next_for(w)
+        if i is None:
+            idle.add(w)
+        else:
+            out.append((w, i))
+    return out
+
+
+tasks_st = st.lists(
+    st.tuples(st.sampled_from(KEYS), st.integers(1, 1000)), min_size=1, max_size=40
+).map(lambda ts: [Keyed(k, c, None) for k, c in ts])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    tasks=tasks_st,
+    n=st.integers(1, 4),
+    setup=st.dictionaries(st.sampled_from(KEYS), st.integers(0, 5000)),
+    order=st.lists(st.integers(0, 3), min_size=1, max_size=12),
+)
+def test_every_task_is_handed_out_once_and_a_key_is_shared_only_when_it_pays(
+    tasks: list[Keyed], n: int, setup: dict[str, int], order: list[int]
+) -> None:
+    order = [w % n for w in order] + list(range(n))  # every worker asks, some more often
+    plan = _Plan(tasks, setup, n)
+    handed = _drain(plan, n, order)
+    assert sorted(i for _, i in handed) == list(range(len(tasks)))
+    # replay: a worker takes a key another holds only when no key is free and over twice
+    # the key's set-up is left; and each key's tasks go out in order to its first taker
+    replay = _Plan(tasks, setup, n)
+    for w, i in handed:
+        k = tasks[i].key
+        holders = {x for x, keys in enumerate(replay.keys) if k in keys}
+        if holders and w not in holders:
+            waiting = {kk for kk, q in replay.pending.items() if q}
+            assert not waiting - set().union(*replay.keys)
+            assert replay.left[k] > 2 * setup.get(k, 0)
+        assert replay.next_for(w) == i
+
+
+def test_keys_are_spread_over_the_workers_largest_first() -> None:
+    sizes = {"tokio": 40, "clap": 25, "syn": 15, "serde": 10, "bat": 5, "fd": 1}
+    tasks = [Keyed(k, 1.0, None) for k, s in sizes.items() for _ in range(s)]
+    plan = _Plan(tasks, {k: s / 6 for k, s in sizes.items()}, 2)
+    first = [(w, plan.next_for(w)) for w in (0, 1)]
+    assert [tasks[i].key for _, i in first] == ["tokio", "clap"]
+    handed = first + _drain(plan, 2, [0, 1])
+    set_ups = {(w, tasks[i].key) for w, i in handed}
+    assert len(set_ups) == len(sizes)  # each checkout's model built once
+
+
+def test_one_large_key_is_shared_by_every_worker_and_a_small_one_is_not() -> None:
+    big = [Keyed("only", 10.0, None) for _ in range(20)]
+    plan = _Plan(big, {"only": 30.0}, 3)
+    handed = _drain(plan, 3, [0, 1, 2])
+    assert {w for w, _ in handed} == {0, 1, 2}
+    small = [Keyed("only", 10.0, None) for _ in range(4)]
+    plan = _Plan(small, {"only": 30.0}, 3)
+    assert {w for w, _ in _drain(plan, 3, [0, 1, 2])} == {0}
+
+
+def _whoami(item: tuple[str, int]) -> tuple[str, int, int]:
+    key, x = item
+    return key, x * x, os.getpid()
+
+
+def test_affine_map_runs_every_task_once_each_key_in_one_worker() -> None:
+    tasks = [Keyed(k, 1.0, (k, i)) for i, k in enumerate("aaaabbbbccccdddd")]
+    # setting a key up costs more than all its work: no key is shared
+    got = dict(affine_map(_whoami, tasks, 2, {k: 100.0 for k in "abcd"}))
+    assert sorted(got) == list(range(len(tasks)))
+    assert all(got[i][:2] == (t.key, i * i) for i, t in enumerate(tasks))
+    pids = {k: {pid for key, _, pid in got.values() if key == k} for k in "abcd"}
+    assert all(len(p) == 1 for p in pids.values())
+    assert len(set().union(*pids.values())) == 2 and os.getpid() not in pids["a"]
+
+
+def _fails(item: int) -> int:
+    if item == 3:
+        raise ValueError("task 3 is bad")
+    return item
+
+
+def _dies(item: int) -> int:
+    if item == 3:
+        os._exit(7)
+    return item
+
+
+def test_an_exception_in_a_task_is_raised_here() -> None:
+    tasks = [Keyed("k", 1.0, i) for i in range(8)]
+    with pytest.raises(ValueError, match="task 3 is bad"):
+        list(affine_map(_fails, tasks, 2, {}))
+
+
+def test_a_worker_that_dies_breaks_the_map_instead_of_hanging_it() -> None:
+    tasks = [Keyed("k", 1.0, i) for i in range(8)]
+    with pytest.raises(BrokenProcessPool):
+        list(affine_map(_dies, tasks, 2, {}))
