@@ -4,13 +4,12 @@ errors and dead workers."""
 from __future__ import annotations
 
 import os
-from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpus.extract.pool import Keyed, _Plan, affine_map
+from corpus.extract.pool import Keyed, WorkerDied, _Plan, affine_map, pool_map
 
 KEYS = "abcdefg"
 
@@ -120,7 +119,12 @@ def test_an_exception_in_a_task_is_raised_here() -> None:
         list(affine_map(_fails, tasks, 2, {}))
 
 
-def test_a_worker_that_dies_breaks_the_map_instead_of_hanging_it() -> None:
+def test_a_worker_that_dies_stops_the_map_with_one_line_instead_of_hanging_it() -> None:
     tasks = [Keyed("k", 1.0, i) for i in range(8)]
-    with pytest.raises(BrokenProcessPool):
-        list(affine_map(_dies, tasks, 2, {}))
+    for run in (
+        lambda: list(affine_map(_dies, tasks, 2, {})),
+        lambda: list(pool_map(_dies, range(8), 2)),
+    ):
+        with pytest.raises(WorkerDied, match=r"a worker process died .* nothing was written") as e:
+            run()
+        assert e.value.exit_code == 1 and "\n" not in str(e.value)

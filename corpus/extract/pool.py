@@ -14,8 +14,27 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+from corpus.errors import CorpusError
+
+
+class WorkerDied(CorpusError):
+    """A worker process ended without a result (killed from outside, or out of memory)."""
+
+
+@contextmanager
+def _one_line_when_a_worker_dies() -> Iterator[None]:
+    try:
+        yield
+    except BrokenProcessPool as exc:
+        raise WorkerDied(
+            "extraction stopped: a worker process died (killed from outside, or out of "
+            "memory); nothing was written. Run it again, or with fewer workers (-j)"
+        ) from exc
 
 
 def _executor(n: int) -> ProcessPoolExecutor:
@@ -37,7 +56,7 @@ def pool_map(fn: Callable[[Any], Any], items: Iterable[Any], n: int) -> Iterator
     """``fn`` of each item, in order, from a pool of ``n`` forked workers that die with this
     process (``corpus.lifetime.init_worker``); items are handed out one at a time, first come
     first served."""
-    with _executor(n) as pool:
+    with _one_line_when_a_worker_dies(), _executor(n) as pool:
         yield from pool.map(fn, items)
 
 
@@ -96,7 +115,8 @@ def affine_map(
     """(index in ``tasks``, ``fn(task.item)``) for every task, as they finish, from ``n``
     forked workers that die with this process; ``setup[key]`` is what setting the key up costs
     a worker. Each worker has up to ``depth`` tasks queued, so it never waits for this process.
-    An exception in ``fn`` (or a worker that dies) is raised here, the other tasks cancelled.
+    An exception in ``fn`` is raised here, the other tasks cancelled; a worker that dies
+    raises :class:`WorkerDied`.
     """
     plan = _Plan(tasks, setup, n)
     pools = [_executor(1) for _ in range(max(1, n))]
@@ -110,14 +130,15 @@ def affine_map(
             running[pools[w].submit(fn, tasks[i].item)] = (w, i)
 
     try:
-        for w in range(len(pools)):
-            fill(w)
-        while running:
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for fut in done:
-                w, i = running.pop(fut)
-                yield i, fut.result()
+        with _one_line_when_a_worker_dies():
+            for w in range(len(pools)):
                 fill(w)
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    w, i = running.pop(fut)
+                    yield i, fut.result()
+                    fill(w)
     finally:
         for pool in pools:
             pool.shutdown(wait=True, cancel_futures=True)
