@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tree_sitter import Node
@@ -77,3 +79,51 @@ def test_node_text_is_rustfmt_spaced_either_way() -> None:
     params = fn.child_by_field_name("parameters")
     assert node_text(params) == "(x: &'a [u8; 4], y: Vec<Vec<T>>)"
     assert node_text(fn.child_by_field_name("type_parameters")) == "<'a, T: Fn(&'a str) -> T>"
+
+
+#: The two expressions as first written (a plain alternation, and whitespace as a match):
+#: the fast ones must say and split the same on any text.
+_PLAIN_NEEDS_TREE = re.compile(
+    r"[\"#/\\{;]|[=!<>]=|&&|\|\||'(?:[^'\\]|\\.)'|'(?![A-Za-z_])|\b[rbc]#|b'|(?<!\w)\d+[\w.]|[^\x00-\x7f]"
+)
+_PLAIN_LEX = re.compile(
+    r"\s+|([A-Za-z_][A-Za-z0-9_]*|'[A-Za-z_][A-Za-z0-9_]*|\d+"
+    r"|::|->|=>|\.\.=|\.\.\.|\.\.|[^\sA-Za-z0-9_])"
+)
+_CHARS = "\"#/\\{;=!<>&|'brcx09_.:-( )\n\t\x1c\u00e9\u0663\u00b2"
+
+
+_EDGES = [
+    "b'x",
+    "b'",
+    "12",
+    "1x",
+    "1.",
+    "x1y",
+    "_1.",
+    "a==b",
+    "<=",
+    "&&",
+    "||",
+    "'a'",
+    "'\\n'",
+    "'a",
+    "' ",
+    "r#x",
+    "\u00e9",
+    "x\u0663",
+    "\u00b2x",
+    "\x1c",
+    "a /b",
+    "{",
+    ";",
+    '"',
+    "#",
+]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=_CHARS, max_size=16) | st.text(max_size=12) | st.sampled_from(_EDGES))
+def test_the_fast_expressions_equal_the_plain_ones(text: str) -> None:
+    plain = None if _PLAIN_NEEDS_TREE.search(text) else [t for t in _PLAIN_LEX.findall(text) if t]
+    assert text_tokens(text) == plain
