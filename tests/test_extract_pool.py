@@ -3,7 +3,10 @@ errors and dead workers."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import threading
+import time
 
 import pytest
 from hypothesis import given, settings
@@ -125,6 +128,44 @@ def test_a_worker_that_dies_stops_the_map_with_one_line_instead_of_hanging_it() 
         lambda: list(affine_map(_dies, tasks, 2, {})),
         lambda: list(pool_map(_dies, range(8), 2)),
     ):
-        with pytest.raises(WorkerDied, match=r"a worker process died .* nothing was written") as e:
+        with pytest.raises(WorkerDied, match=r"a worker process died .* fewer workers") as e:
             run()
         assert e.value.exit_code == 1 and "\n" not in str(e.value)
+
+
+def _slow_unless_first(item: int) -> int:
+    if item == 0:
+        raise OSError("task 0 is bad")  # an OSError of the task's own, not a dead worker
+    time.sleep(5)
+    return item
+
+
+def test_an_error_is_raised_at_once_and_no_worker_is_left() -> None:
+    tasks = [Keyed("k", 1.0, i) for i in range(6)]
+    t0 = time.monotonic()
+    with pytest.raises(OSError, match="task 0 is bad") as e:
+        list(affine_map(_slow_unless_first, tasks, 2, {}))
+    assert time.monotonic() - t0 < 3  # not after the other workers' 5 s tasks
+    assert not isinstance(e.value, WorkerDied)
+    assert "_slow_unless_first" in str(e.value.__cause__)  # where in the worker it came from
+    assert multiprocessing.active_children() == []
+
+
+def test_a_map_left_early_stops_its_workers() -> None:
+    tasks = [Keyed("k", 1.0, i) for i in range(8)]
+    it = affine_map(_fails, tasks[:3], 2, {})
+    next(it)
+    it.close()
+    assert multiprocessing.active_children() == []
+
+
+_THREADS_AT_FORK: list[int] = []
+os.register_at_fork(before=lambda: _THREADS_AT_FORK.append(threading.active_count()))
+
+
+def test_every_worker_is_forked_before_any_thread_runs() -> None:
+    tasks = [Keyed(k, 1.0, (k, i)) for i, k in enumerate("abcdabcd")]
+    before = threading.active_count()
+    _THREADS_AT_FORK.clear()
+    assert len(dict(affine_map(_whoami, tasks, 4, {}))) == len(tasks)
+    assert len(_THREADS_AT_FORK) == 4 and set(_THREADS_AT_FORK) == {before}

@@ -117,3 +117,17 @@ def test_a_file_gone_after_listing_is_counted_not_fatal(roots: list[Path], worke
     assert res.drops["unreadable_file"] == 1
     assert sorted(res.table["name"].to_pylist()).count("f3") == 1  # beta's copy only
     assert run_jobs(jobs, workers)[1]["unreadable_file"] == 1
+
+
+def test_files_given_one_by_one_tie_in_checkout_order_at_any_workers(tmp_path: Path) -> None:
+    # each file given on its own is its own checkout's job: x/f0.rs and y/f0.rs tie in every
+    # sort column, and the checkouts' jobs interleave in the order given
+    for d in "xy":
+        write_files(tmp_path / d, {f"f{i}.rs": f"pub fn {d}{i}() {{}}\n" for i in range(5)})
+    order = ["x0", "y0", "y1", "x1", "x2", "y2", "y3", "x3", "x4", "y4"]
+    paths = [tmp_path / n[0] / f"f{n[1]}.rs" for n in order]
+    jobs = jobs_for(paths, "o/r", "a" * 40, "MIT")
+    want = ["x0", "y0", "x1", "y1", "x2", "y2", "x3", "y3", "x4", "y4"]  # x came first
+    for workers in (1, 2, 3):
+        assert run_jobs_table(jobs, workers).table["name"].to_pylist() == want
+        assert [r["name"] for r in run_jobs(jobs, workers)[0]] == want

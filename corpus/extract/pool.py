@@ -4,8 +4,10 @@
 costly per-key set-up in the worker that runs them (a checkout's crate model): each worker
 keeps to the keys it has set up, takes a key no worker has yet when its own run out, and only
 then shares another worker's key, when enough of that key's work is left to repay setting it
-up again. Built from one single-process executor per worker, so a task can be sent to the
-worker that has its key.
+up again. Its workers are forked, all of them, before this process starts any thread (a fork
+beside running threads can inherit a lock held forever), and inherit the task list: through
+each worker's pipe go only task numbers one way and results the other, so neither side ever
+blocks writing while the other does.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,15 +28,22 @@ class WorkerDied(CorpusError):
     """A worker process ended without a result (killed from outside, or out of memory)."""
 
 
+_DIED = (
+    "extraction stopped: a worker process died (killed from outside, or out of memory). "
+    "Run it again, or with fewer workers (-j)"
+)
+
+
+class _RemoteTraceback(Exception):
+    """Where in the worker an exception raised here came from (its ``__cause__``)."""
+
+
 @contextmanager
 def _one_line_when_a_worker_dies() -> Iterator[None]:
     try:
         yield
     except BrokenProcessPool as exc:
-        raise WorkerDied(
-            "extraction stopped: a worker process died (killed from outside, or out of "
-            "memory); nothing was written. Run it again, or with fewer workers (-j)"
-        ) from exc
+        raise WorkerDied(_DIED) from exc
 
 
 def _executor(n: int) -> ProcessPoolExecutor:
@@ -105,6 +114,37 @@ class _Plan:
         return i
 
 
+def _serve(conn: Any, fn: Callable[[Any], Any], tasks: Sequence[Keyed], parent: int) -> None:
+    """A worker's life: run the tasks whose numbers arrive, send back each result in turn."""
+    import traceback
+
+    from corpus.lifetime import init_worker
+
+    init_worker(parent, None)
+    try:
+        while (i := conn.recv()) is not None:
+            try:
+                reply: tuple = ("ok", fn(tasks[i].item), None)
+            except Exception as exc:  # sent to the parent, which raises it
+                reply = ("err", _sendable(exc), traceback.format_exc())
+            conn.send(reply)
+    except (EOFError, OSError, KeyboardInterrupt):  # the parent left, or Ctrl-C: it reports
+        pass
+    os._exit(0)  # nothing of the parent's to tear down
+
+
+def _sendable(exc: Exception) -> Exception:
+    """``exc``, or a RuntimeError saying what it was when it cannot be pickled."""
+    import pickle
+    import traceback
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        return RuntimeError("".join(traceback.format_exception_only(exc)).strip())
+
+
 def affine_map(
     fn: Callable[[Any], Any],
     tasks: Sequence[Keyed],
@@ -115,30 +155,56 @@ def affine_map(
     """(index in ``tasks``, ``fn(task.item)``) for every task, as they finish, from ``n``
     forked workers that die with this process; ``setup[key]`` is what setting the key up costs
     a worker. Each worker has up to ``depth`` tasks queued, so it never waits for this process.
-    An exception in ``fn`` is raised here, the other tasks cancelled; a worker that dies
+    An exception in ``fn`` is raised here and the workers stopped at once; a worker that dies
     raises :class:`WorkerDied`.
     """
+    import multiprocessing as mp
+    from multiprocessing.connection import wait as wait_conns
+
+    n = max(1, n)
     plan = _Plan(tasks, setup, n)
-    pools = [_executor(1) for _ in range(max(1, n))]
-    running: dict[Future[Any], tuple[int, int]] = {}  # future -> (worker, task index)
+    ctx = mp.get_context("fork")
+    procs, conns = [], []
+    for _ in range(n):  # every fork before the first message: no thread of ours runs yet
+        here, there = ctx.Pipe()
+        proc = ctx.Process(target=_serve, args=(there, fn, tasks, os.getpid()), daemon=True)
+        proc.start()
+        there.close()
+        procs.append(proc)
+        conns.append(here)
+    queued: list[deque[int]] = [deque() for _ in range(n)]  # per worker, in the order sent
 
     def fill(w: int) -> None:
-        while sum(1 for ww, _ in running.values() if ww == w) < depth:
-            i = plan.next_for(w)
-            if i is None:
-                return
-            running[pools[w].submit(fn, tasks[i].item)] = (w, i)
+        while len(queued[w]) < depth and (i := plan.next_for(w)) is not None:
+            try:
+                conns[w].send(i)
+            except OSError as exc:
+                raise WorkerDied(_DIED) from exc
+            queued[w].append(i)
+
+    def receive(w: int) -> tuple:
+        try:
+            return conns[w].recv()
+        except (EOFError, OSError) as exc:
+            raise WorkerDied(_DIED) from exc
 
     try:
-        with _one_line_when_a_worker_dies():
-            for w in range(len(pools)):
+        for w in range(n):
+            fill(w)
+        while any(queued):
+            for conn in wait_conns([conns[w] for w in range(n) if queued[w]]):
+                w = conns.index(conn)  # type: ignore[arg-type]
+                status, value, where = receive(w)
+                if status == "err":
+                    raise value from _RemoteTraceback(where)
+                yield queued[w].popleft(), value
                 fill(w)
-            while running:
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    w, i = running.pop(fut)
-                    yield i, fut.result()
-                    fill(w)
+        for conn in conns:
+            conn.send(None)
     finally:
-        for pool in pools:
-            pool.shutdown(wait=True, cancel_futures=True)
+        for proc, conn in zip(procs, conns, strict=True):
+            conn.close()
+            proc.join(timeout=0 if any(queued) else 5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()

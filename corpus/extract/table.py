@@ -28,6 +28,7 @@ from corpus.extract.tree import (
     _model_roots,
     _path_batches,
     _run_job,
+    by_checkout,
     file_size,
     record_counts,
     workers_for,
@@ -123,7 +124,8 @@ def _batch_tables(jobs: list[Job], n: int) -> Iterator[tuple[int, BatchTable]]:
     places keep rows equal in every sort column in checkout order."""
     if n <= 1 or len(jobs) < 8:
         with crate_models(_model_roots(jobs)):
-            yield from enumerate(map(run_batch_table, _path_batches(jobs, 1)))  # in path order
+            batches = _path_batches(by_checkout(jobs), 1)  # in path order, checkout by checkout
+            yield from enumerate(map(run_batch_table, batches))
         return
     batches = root_batches(jobs, n)
     yield from affine_map(run_root_batch, batches, n, _model_costs(batches))

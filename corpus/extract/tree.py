@@ -81,6 +81,15 @@ def _path_batches(jobs: list[Job], n: int) -> list[list[Job]]:
     return [jobs[i : i + size] for i in range(0, len(jobs), size)]
 
 
+def by_checkout(jobs: list[Job]) -> list[Job]:
+    """The jobs grouped by checkout, the checkouts in the order they first appear (each one's
+    jobs in their order): the order every extraction path concatenates results in."""
+    groups: dict[str, list[Job]] = {}
+    for j in jobs:
+        groups.setdefault(j.root, []).append(j)
+    return [j for group in groups.values() for j in group]
+
+
 def _model_roots(jobs: list[Job]) -> list[str]:
     """The roots whose crate layout the jobs need (a Cargo.toml above one of their files)."""
     by_root: dict[str, list[str]] = {}
@@ -128,9 +137,9 @@ def run_jobs(
         errored += err
         if progress:
             progress(1)
-    # in job order, then stably sorted: rows equal in every sort column (two checkouts'
-    # copies of a file) keep the order of their checkouts, however the pool ran
-    records = [r for j in jobs for r in by_job[j]]
+    # checkout by checkout, then stably sorted: rows equal in every sort column (two
+    # checkouts' copies of a file) keep the order of their checkouts, however the pool ran
+    records = [r for j in by_checkout(jobs) for r in by_job[j]]
     records.sort(key=sort_key)
     return records, drops, errored
 
