@@ -169,3 +169,9 @@ def test_every_worker_is_forked_before_any_thread_runs() -> None:
     _THREADS_AT_FORK.clear()
     assert len(dict(affine_map(_whoami, tasks, 4, {}))) == len(tasks)
     assert len(_THREADS_AT_FORK) == 4 and set(_THREADS_AT_FORK) == {before}
+
+
+def test_no_workers_asked_means_one() -> None:
+    tasks = [Keyed("k", 1.0, ("k", i)) for i in range(3)]
+    got = dict(affine_map(_whoami, tasks, 0, {}))
+    assert sorted(got) == [0, 1, 2] and len({pid for _, _, pid in got.values()}) == 1
