@@ -175,3 +175,37 @@ def test_no_workers_asked_means_one() -> None:
     tasks = [Keyed("k", 1.0, ("k", i)) for i in range(3)]
     got = dict(affine_map(_whoami, tasks, 0, {}))
     assert sorted(got) == [0, 1, 2] and len({pid for _, _, pid in got.values()}) == 1
+
+
+def test_leaving_after_the_last_result_does_not_wait_for_the_workers() -> None:
+    tasks = [Keyed(k, 1.0, (k, i)) for i, k in enumerate("abcd")]
+    it = affine_map(_whoami, tasks, 4, {})
+    for _ in tasks:
+        next(it)
+    t0 = time.monotonic()
+    it.close()
+    assert time.monotonic() - t0 < 2 and multiprocessing.active_children() == []
+
+
+def test_a_worker_that_dies_idle_costs_no_result() -> None:
+    # setting the key up costs more than all of it: one worker works, the others wait idle
+    tasks = [Keyed("k", 1.0, ("k", i)) for i in range(6)]
+    it = affine_map(_whoami, tasks, 3, {"k": 100.0})
+    got = [next(it)]
+    busy = got[0][1][2]
+    for child in multiprocessing.active_children():
+        if child.pid != busy:
+            os.kill(child.pid, 9)
+            child.join()
+    got += list(it)
+    assert sorted(i for i, _ in got) == list(range(6))
+
+
+def _unpicklable(item: int) -> object:
+    return lambda: item
+
+
+def test_a_result_that_cannot_be_sent_says_so_instead_of_a_dead_worker() -> None:
+    with pytest.raises(Exception, match="pickle") as e:
+        list(affine_map(_unpicklable, [Keyed("k", 1.0, 1)], 1, {}))
+    assert not isinstance(e.value, WorkerDied)

@@ -4,8 +4,9 @@
 costly per-key set-up in the worker that runs them (a checkout's crate model): each worker
 keeps to the keys it has set up, takes a key no worker has yet when its own run out, and only
 then shares another worker's key, when enough of that key's work is left to repay setting it
-up again. Its workers are forked, all of them, before this process starts any thread (a fork
-beside running threads can inherit a lock held forever), and inherit the task list: through
+up again. Its workers are forked, all of them, before the pool starts any thread or sends
+anything (a fork beside a running thread can inherit a lock held forever), and inherit the
+task list: through
 each worker's pipe go only task numbers one way and results the other, so neither side ever
 blocks writing while the other does.
 """
@@ -17,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,26 +115,37 @@ class _Plan:
         return i
 
 
-def _serve(conn: Any, fn: Callable[[Any], Any], tasks: Sequence[Keyed], parent: int) -> None:
-    """A worker's life: run the tasks whose numbers arrive, send back each result in turn."""
+def _serve(
+    conn: Any, others: list[Any], fn: Callable[[Any], Any], tasks: Sequence[Keyed], parent: int
+) -> None:
+    """A worker's life: run the tasks whose numbers arrive, send back each result in turn.
+    ``others``: the pool's ends of the pipes, inherited by the fork, closed here so that the
+    pool closing its end is seen as the end."""
     import traceback
 
     from corpus.lifetime import init_worker
 
+    for other in others:
+        other.close()
     init_worker(parent, None)
     try:
         while (i := conn.recv()) is not None:
             try:
                 reply: tuple = ("ok", fn(tasks[i].item), None)
-            except Exception as exc:  # sent to the parent, which raises it
+            except (Exception, SystemExit) as exc:  # sent to the pool, which raises it
                 reply = ("err", _sendable(exc), traceback.format_exc())
-            conn.send(reply)
-    except (EOFError, OSError, KeyboardInterrupt):  # the parent left, or Ctrl-C: it reports
+            try:
+                conn.send(reply)
+            except (EOFError, OSError):
+                raise
+            except Exception as exc:  # the result cannot be pickled: say so, not "died"
+                conn.send(("err", _sendable(exc), traceback.format_exc()))
+    except (EOFError, OSError, KeyboardInterrupt):  # the pool left, or Ctrl-C: it reports
         pass
     os._exit(0)  # nothing of the parent's to tear down
 
 
-def _sendable(exc: Exception) -> Exception:
+def _sendable(exc: BaseException) -> BaseException:
     """``exc``, or a RuntimeError saying what it was when it cannot be pickled."""
     import pickle
     import traceback
@@ -167,7 +179,8 @@ def affine_map(
     procs, conns = [], []
     for _ in range(n):  # every fork before the first message: no thread of ours runs yet
         here, there = ctx.Pipe()
-        proc = ctx.Process(target=_serve, args=(there, fn, tasks, os.getpid()), daemon=True)
+        args = (there, [*conns, here], fn, tasks, os.getpid())
+        proc = ctx.Process(target=_serve, args=args, daemon=True)
         proc.start()
         there.close()
         procs.append(proc)
@@ -188,6 +201,7 @@ def affine_map(
         except (EOFError, OSError) as exc:
             raise WorkerDied(_DIED) from exc
 
+    finished = False
     try:
         for w in range(n):
             fill(w)
@@ -200,11 +214,13 @@ def affine_map(
                 yield queued[w].popleft(), value
                 fill(w)
         for conn in conns:
-            conn.send(None)
+            with suppress(OSError):  # a worker that died idle: every result is in
+                conn.send(None)
+        finished = True
     finally:
         for proc, conn in zip(procs, conns, strict=True):
-            conn.close()
-            proc.join(timeout=0 if any(queued) else 5)
+            conn.close()  # the worker reads the end of its pipe, and exits
+            proc.join(timeout=5 if finished else 0)
             if proc.is_alive():
                 proc.kill()
                 proc.join()
