@@ -157,6 +157,64 @@ def _sendable(exc: BaseException) -> BaseException:
         return RuntimeError("".join(traceback.format_exception_only(exc)).strip())
 
 
+class _Workers:
+    """``n`` forked workers serving ``fn`` over ``tasks``, and the task numbers each has queued
+    (in the order sent: each answers in that order)."""
+
+    def __init__(self, fn: Callable[[Any], Any], tasks: Sequence[Keyed], n: int) -> None:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork")
+        self.procs: list[Any] = []
+        self.conns: list[Any] = []
+        for _ in range(n):  # every fork before the first message: no thread of ours runs yet
+            here, there = ctx.Pipe()
+            args = (there, [*self.conns, here], fn, tasks, os.getpid())
+            proc = ctx.Process(target=_serve, args=args, daemon=True)
+            proc.start()
+            there.close()
+            self.procs.append(proc)
+            self.conns.append(here)
+        self.queued: list[deque[int]] = [deque() for _ in range(n)]
+
+    def send(self, w: int, i: int) -> None:
+        """Queue task ``i`` on worker ``w``."""
+        try:
+            self.conns[w].send(i)
+        except OSError as exc:
+            raise WorkerDied(_DIED) from exc
+        self.queued[w].append(i)
+
+    def ready(self) -> list[int]:
+        """The workers with a reply waiting (blocks until one has)."""
+        from multiprocessing.connection import wait
+
+        busy = [c for c, q in zip(self.conns, self.queued, strict=True) if q]
+        return [self.conns.index(c) for c in wait(busy)]
+
+    def receive(self, w: int) -> tuple[int, Any]:
+        """(task number, result) of worker ``w``'s oldest queued task; its error raised here."""
+        try:
+            status, value, where = self.conns[w].recv()
+        except (EOFError, OSError) as exc:
+            raise WorkerDied(_DIED) from exc
+        if status == "err":
+            raise value from _RemoteTraceback(where)
+        return self.queued[w].popleft(), value
+
+    def stop(self, finished: bool) -> None:
+        """End every worker: told to when ``finished``, else (an error, or left early) now."""
+        for conn in self.conns if finished else ():
+            with suppress(OSError):  # a worker that died idle: every result is in
+                conn.send(None)
+        for proc, conn in zip(self.procs, self.conns, strict=True):
+            conn.close()  # the worker reads the end of its pipe, and exits
+            proc.join(timeout=5 if finished else 0)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+
+
 def affine_map(
     fn: Callable[[Any], Any],
     tasks: Sequence[Keyed],
@@ -170,57 +228,22 @@ def affine_map(
     An exception in ``fn`` is raised here and the workers stopped at once; a worker that dies
     raises :class:`WorkerDied`.
     """
-    import multiprocessing as mp
-    from multiprocessing.connection import wait as wait_conns
-
     n = max(1, n)
     plan = _Plan(tasks, setup, n)
-    ctx = mp.get_context("fork")
-    procs, conns = [], []
-    for _ in range(n):  # every fork before the first message: no thread of ours runs yet
-        here, there = ctx.Pipe()
-        args = (there, [*conns, here], fn, tasks, os.getpid())
-        proc = ctx.Process(target=_serve, args=args, daemon=True)
-        proc.start()
-        there.close()
-        procs.append(proc)
-        conns.append(here)
-    queued: list[deque[int]] = [deque() for _ in range(n)]  # per worker, in the order sent
+    workers = _Workers(fn, tasks, n)
 
     def fill(w: int) -> None:
-        while len(queued[w]) < depth and (i := plan.next_for(w)) is not None:
-            try:
-                conns[w].send(i)
-            except OSError as exc:
-                raise WorkerDied(_DIED) from exc
-            queued[w].append(i)
-
-    def receive(w: int) -> tuple:
-        try:
-            return conns[w].recv()
-        except (EOFError, OSError) as exc:
-            raise WorkerDied(_DIED) from exc
+        while len(workers.queued[w]) < depth and (i := plan.next_for(w)) is not None:
+            workers.send(w, i)
 
     finished = False
     try:
         for w in range(n):
             fill(w)
-        while any(queued):
-            for conn in wait_conns([conns[w] for w in range(n) if queued[w]]):
-                w = conns.index(conn)  # type: ignore[arg-type]
-                status, value, where = receive(w)
-                if status == "err":
-                    raise value from _RemoteTraceback(where)
-                yield queued[w].popleft(), value
+        while any(workers.queued):
+            for w in workers.ready():
+                yield workers.receive(w)
                 fill(w)
-        for conn in conns:
-            with suppress(OSError):  # a worker that died idle: every result is in
-                conn.send(None)
         finished = True
     finally:
-        for proc, conn in zip(procs, conns, strict=True):
-            conn.close()  # the worker reads the end of its pipe, and exits
-            proc.join(timeout=5 if finished else 0)
-            if proc.is_alive():
-                proc.kill()
-                proc.join()
+        workers.stop(finished)
