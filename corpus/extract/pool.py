@@ -6,9 +6,8 @@ keeps to the keys it has set up, takes a key no worker has yet when its own run 
 then shares another worker's key, when enough of that key's work is left to repay setting it
 up again. Its workers are forked, all of them, before the pool starts any thread or sends
 anything (a fork beside a running thread can inherit a lock held forever), and inherit the
-task list: through
-each worker's pipe go only task numbers one way and results the other, so neither side ever
-blocks writing while the other does.
+task list: through each worker's pipe go only task numbers one way and results the other, so
+neither side ever blocks writing while the other does.
 """
 
 from __future__ import annotations

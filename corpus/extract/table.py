@@ -28,7 +28,9 @@ from corpus.extract.tree import (
     _model_roots,
     _path_batches,
     _run_job,
+    balanced,
     by_checkout,
+    checkouts,
     file_size,
     record_counts,
     workers_for,
@@ -91,23 +93,13 @@ def root_batches(jobs: list[Job], n: int) -> list[Keyed]:
     the order they first appear. Batches come out checkout by checkout, so concatenating them
     in this order keeps rows equal in every sort column in checkout order."""
     sizes = {j: file_size(j) for j in jobs}
-    by_root: dict[str, list[Job]] = {}
-    for j in jobs:
-        by_root.setdefault(j.root, []).append(j)
     needs_model = set(_model_roots(jobs))
     share = max(1, sum(sizes.values()) // (8 * n))
     out: list[Keyed] = []
-    for root, rjobs in by_root.items():
-        total = sum(sizes[j] for j in rjobs)
-        k = max(1, min(len(rjobs), round(total / share)))
-        buckets: list[list[Job]] = [[] for _ in range(k)]
-        load = [0] * k
-        for j in sorted(rjobs, key=lambda j: -sizes[j]):
-            i = load.index(min(load))
-            buckets[i].append(j)
-            load[i] += sizes[j]
-        for i in sorted(range(k), key=lambda i: -load[i]):
-            out.append(Keyed(root, load[i], RootBatch(root, buckets[i], root in needs_model)))
+    for root, rjobs in checkouts(jobs).items():
+        k = round(sum(sizes[j] for j in rjobs) / share)
+        for load, bucket in sorted(balanced(rjobs, k, sizes), key=lambda b: -b[0]):
+            out.append(Keyed(root, load, RootBatch(root, bucket, root in needs_model)))
     return out
 
 

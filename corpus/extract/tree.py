@@ -58,18 +58,21 @@ def file_size(job: Job) -> int:
         return 0
 
 
-def _batches(jobs: list[Job], n: int) -> list[list[Job]]:
-    """Split jobs into ~n*4 batches of similar byte size (largest files first)."""
-    sizes = {j: file_size(j) for j in jobs}
-    order = sorted(jobs, key=lambda j: -sizes[j])
-    k = max(1, min(len(order), n * 4))
-    buckets: list[list[Job]] = [[] for _ in range(k)]
-    load = [0] * k
-    for j in order:
+def balanced(jobs: list[Job], k: int, sizes: dict[Job, int]) -> list[tuple[int, list[Job]]]:
+    """The jobs in up to ``k`` buckets of similar byte size (largest file first, each to the
+    lightest bucket): (bytes, jobs) per non-empty bucket."""
+    buckets: list[list[Job]] = [[] for _ in range(max(1, min(len(jobs), k)))]
+    load = [0] * len(buckets)
+    for j in sorted(jobs, key=lambda j: -sizes[j]):
         i = load.index(min(load))
         buckets[i].append(j)
         load[i] += sizes[j]
-    return [b for b in buckets if b]
+    return [(w, b) for w, b in zip(load, buckets, strict=True) if b]
+
+
+def _batches(jobs: list[Job], n: int) -> list[list[Job]]:
+    """Split jobs into ~n*4 batches of similar byte size (largest files first)."""
+    return [b for _, b in balanced(jobs, n * 4, {j: file_size(j) for j in jobs})]
 
 
 FileOutcome = tuple[list[dict[str, Any]], dict[str, int], bool]
@@ -81,21 +84,27 @@ def _path_batches(jobs: list[Job], n: int) -> list[list[Job]]:
     return [jobs[i : i + size] for i in range(0, len(jobs), size)]
 
 
-def by_checkout(jobs: list[Job]) -> list[Job]:
-    """The jobs grouped by checkout, the checkouts in the order they first appear (each one's
-    jobs in their order): the order every extraction path concatenates results in."""
+def checkouts(jobs: list[Job]) -> dict[str, list[Job]]:
+    """The jobs of each checkout (root), the checkouts in the order they first appear."""
     groups: dict[str, list[Job]] = {}
     for j in jobs:
         groups.setdefault(j.root, []).append(j)
-    return [j for group in groups.values() for j in group]
+    return groups
+
+
+def by_checkout(jobs: list[Job]) -> list[Job]:
+    """The jobs grouped by checkout (see :func:`checkouts`), each one's in their order: the
+    order every extraction path concatenates results in."""
+    return [j for group in checkouts(jobs).values() for j in group]
 
 
 def _model_roots(jobs: list[Job]) -> list[str]:
     """The roots whose crate layout the jobs need (a Cargo.toml above one of their files)."""
-    by_root: dict[str, list[str]] = {}
-    for j in jobs:
-        by_root.setdefault(j.root, []).append(j.rel_path)
-    return [r for r, rels in by_root.items() if any(has_manifest_above(r, x) for x in rels)]
+    return [
+        r
+        for r, rjobs in checkouts(jobs).items()
+        if any(has_manifest_above(r, j.rel_path) for j in rjobs)
+    ]
 
 
 def _file_outcomes(
