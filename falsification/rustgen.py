@@ -117,7 +117,7 @@ def doc_block(draw: st.DrawFn) -> tuple[list[str], str | None]:
         lines.pop()
     out: list[str] = []
     for line in lines:
-        out.extend(draw(noise()))
+        out.extend(draw(_NOISE))
         style = draw(_DOC_STYLE)
         if style == "line" or not line:
             out.append(f"/// {line}" if line else "///")
@@ -128,15 +128,9 @@ def doc_block(draw: st.DrawFn) -> tuple[list[str], str | None]:
                 out.append(f"/// {line}")
             else:
                 out.append(f"/** {line} */")
-    out.extend(draw(noise()))
+    out.extend(draw(_NOISE))
     expected = "\n".join(lines) if lines else None
     return out, expected
-
-
-@st.composite
-def noise(draw: st.DrawFn) -> list[str]:
-    """Attributes and plain comments that must never become doc text."""
-    return draw(_NOISE)
 
 
 @st.composite

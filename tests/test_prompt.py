@@ -147,8 +147,9 @@ def test_an_unknown_prompt_input_is_bad_input() -> None:
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.lists(st.sampled_from(["a", "b", ":", "::", ":::", "<", ">", "->", " as "]), max_size=14))
+@given(st.lists(st.sampled_from(["a", "b", ":", "::", ":::", ">", "->", " as "]), max_size=14))
 def test_split_path_without_generics_is_a_plain_split(pieces: list[str]) -> None:
+    # without `<` the fast path answers; it must agree with the nesting-aware scan
     from corpus.prompt import split_nested_path, split_path
 
     path = "".join(pieces)
