@@ -14,25 +14,25 @@ from __future__ import annotations
 import re
 
 _KEYWORDS = r"pass|secret|token|api.?key|auth|cred|private.?key|bearer"
+#: Known key prefixes: (literal, the rest of the pattern after it, or None).
 _PREFIXES = (
-    "AKIA", "ASIA", "ghp_", "gho_", "ghs_", "github_pat_", "glpat-", "hf_", "xox", "sk_live_",
-    "sk-", "AIza", "eyJ", "-----BEGIN",
+    ("AKIA", None), ("ASIA", None), ("ghp_", None), ("gho_", None), ("ghs_", None),
+    ("github_pat_", None), ("glpat-", None), ("hf_", None), ("xox", "[abprs]-"),
+    ("sk_live_", None), ("sk-", None), ("AIza", None), ("eyJ", None), ("-----BEGIN", None),
 )  # fmt: skip
 #: The reference: a line is a candidate when this finds something in it.
 CANDIDATE = re.compile(
     r"""(["'`][^"'`\s]{16,})"""
     r"|((" + _KEYWORDS + r")\w*\s*[:=])"
-    r"|(AKIA|ASIA|ghp_|gho_|ghs_|github_pat_|glpat-|hf_|xox[abprs]-|sk_live_|sk-|AIza|eyJ"
-    r"|-----BEGIN)"
+    r"|(" + "|".join(re.escape(p) + (rest or "") for p, rest in _PREFIXES) + ")"
     r"|(://[^/\s:@]+:[^/\s@]+@)",
     re.IGNORECASE,
 )
 _QUOTED = re.compile(r"""["'`][^"'`\s]{16}""")
 #: (literal that must occur in the lowered text, the alternative's pattern from there on)
 _LOWERED = [(k.split(".")[0], re.compile(k + r"\w*\s*[:=]")) for k in _KEYWORDS.split("|")] + [
-    (p.lower(), None) for p in _PREFIXES
+    (p.lower(), re.compile(re.escape(p.lower()) + rest) if rest else None) for p, rest in _PREFIXES
 ]
-_XOX = re.compile(r"xox[abprs]-")
 _URL_CREDS = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
 
 
@@ -45,11 +45,4 @@ def is_candidate(text: str) -> bool:
     if "://" in text and _URL_CREDS.search(text):
         return True
     low = text.lower()
-    for literal, rest in _LOWERED:
-        if literal in low:
-            if literal == "xox":
-                if _XOX.search(low):
-                    return True
-            elif rest is None or rest.search(low):
-                return True
-    return False
+    return any(literal in low and (rest is None or rest.search(low)) for literal, rest in _LOWERED)
