@@ -84,6 +84,13 @@ MARKER_FILE = ".done"
 _SPLIT_FILE = re.compile(r"([a-z]+)-(\d{5})-of-(\d{5})\.parquet")
 
 
+def dataset_base(dataset: Path) -> Path:
+    """The folder of a dataset path: the path itself, or a file's folder (where stats.json,
+    sources.lock and the reports sit beside it)."""
+    dataset = Path(dataset)
+    return dataset.parent if dataset.is_file() else dataset
+
+
 def dataset_parquet_files(path: Path, config: str = "default") -> list[Path]:
     """The parquet files behind a dataset path (file, extract dir or dataset dir; a dataset
     dir's ``config``: ``data/`` for the default, ``balanced/`` for the balanced one).

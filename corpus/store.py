@@ -25,6 +25,7 @@ from corpus.errors import BadInputError, CorpusError
 from corpus.layout import (
     STATS_FILE,
     check_dataset_spec,
+    dataset_base,
     dataset_parquet_files,
 )
 from corpus.schema import ALL_COLUMNS, EXTRACT_SCHEMA, RECORD_SCHEMA, SORT_COLUMNS
@@ -185,9 +186,7 @@ def read_records(path: Path, config: str = "default") -> pl.DataFrame:
 
 def read_stats(path: Path) -> dict[str, Any]:
     """stats.json beside a dataset (empty dict when absent)."""
-    path = Path(path)
-    base = path.parent if path.is_file() else path
-    f = base / STATS_FILE
+    f = dataset_base(path) / STATS_FILE
     return read_json(f) if f.exists() else {}
 
 

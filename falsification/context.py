@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from corpus.errors import BadInputError
-from corpus.layout import SOURCES_LOCK
+from corpus.layout import SOURCES_LOCK, dataset_base
 from corpus.store import read_records, read_stats
 
 
@@ -33,12 +33,6 @@ def read_lock(path: Path) -> dict[str, dict[str, Any]] | None:
     ):
         raise BadInputError(f"{path}: expected [[source]] tables with a `repo` key")
     return {e["repo"]: e for e in entries}
-
-
-def dataset_base(dataset: Path) -> Path:
-    """The folder holding stats.json / sources.lock for a dataset path."""
-    dataset = Path(dataset)
-    return dataset.parent if dataset.is_file() else dataset
 
 
 @dataclass

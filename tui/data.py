@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 
 from corpus.errors import BadInputError
-from corpus.layout import FALSIFICATION_JSON
+from corpus.layout import FALSIFICATION_JSON, dataset_base
 from corpus.store import read_records, read_stats
 from falsification.report import Report
 
@@ -118,7 +118,7 @@ def load_corpus(path: Path) -> Corpus:
     """
     path = Path(path)
     records = read_records(path)
-    base = path.parent if path.is_file() else path
+    base = dataset_base(path)
     report = None
     fals_file = base / FALSIFICATION_JSON
     if fals_file.exists():

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from corpus.errors import BadInputError
-from corpus.layout import FALSIFICATION_JSON, STATS_FILE, dataset_parquet_files
+from corpus.layout import FALSIFICATION_JSON, STATS_FILE, dataset_base, dataset_parquet_files
 
 _MAGIC = b"PAR1"
 
@@ -51,7 +51,7 @@ def check_dataset(path: Path) -> None:
     path = Path(path)
     for file in dataset_parquet_files(path):
         _check_parquet(file)
-    base = path.parent if path.is_file() else path
+    base = dataset_base(path)
     for name in (STATS_FILE, FALSIFICATION_JSON):
         _check_json_object(base / name)
 

@@ -62,6 +62,7 @@ def falsify(
 
         if not dataset.exists():
             raise BadInputError(f"{dataset}: no such dataset (run `corpus build` first)")
+        from corpus.layout import dataset_base
         from falsification import run_suite, write_report
 
         if sources_dir is None:
@@ -76,8 +77,6 @@ def falsify(
                     markup=True,
                 )
         report = run_suite(dataset, sources_dir, seed=seed, workers=os.cpu_count() or 1)
-        from falsification.context import dataset_base  # after run_suite: it imports polars
-
         jpath, mpath = write_report(report, out or dataset_base(dataset))
     _print_report(report, jpath, mpath, as_json)
     raise typer.Exit(int(VERDICT_EXIT[report.verdict]))

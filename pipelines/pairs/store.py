@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from corpus.errors import BadInputError
-from corpus.layout import KTO_DIR, PAIRS_REPORT, PREFERENCES_DIR, split_file_name
+from corpus.layout import KTO_DIR, PAIRS_REPORT, PREFERENCES_DIR, dataset_base, split_file_name
 
 PAIR_COLUMNS = ("prompt", "chosen", "rejected")
 KTO_COLUMNS = ("prompt", "completion", "label")
@@ -159,8 +159,7 @@ def find_report(spec: str) -> dict[str, Any] | None:
     """pairs.json of a pairs path (beside its preferences files), or None when it has none."""
     from corpus.store import read_json_object
 
-    path = Path(spec).expanduser()
-    base = path.parent if path.is_file() else path
+    base = dataset_base(Path(spec).expanduser())
     for cand in (
         base / PREFERENCES_DIR / PAIRS_REPORT,
         base / PAIRS_REPORT,
