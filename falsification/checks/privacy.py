@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from functools import lru_cache
 from pathlib import Path
 
 from falsification.candidates import is_candidate
@@ -51,9 +52,7 @@ _TOKENS = re.compile(
 ALLOWLIST_FILTER = "detect_secrets.filters.allowlist.is_line_allowlisted"
 
 
-def detect_secret_hits(
-    records: list[dict], texts: list[list[str]] | None = None
-) -> dict[str, list[str]]:
+def detect_secret_hits(records: list[dict], texts: list[list[str]]) -> dict[str, list[str]]:
     """record id -> secret types detect-secrets (default plugins and filters, but not its
     allowlist pragma) finds in it (``texts``: each record's ``scanned_texts``, in order).
 
@@ -67,12 +66,8 @@ def detect_secret_hits(
     from detect_secrets import SecretsCollection
     from detect_secrets.settings import default_settings
 
-    from corpus.secrets import scanned_texts
-
     lines: list[str] = []
     owners: list[str] = []
-    if texts is None:
-        texts = [scanned_texts(r) for r in records]
     for r, own in zip(records, texts, strict=True):
         for text in own:
             if not is_candidate(text):
@@ -124,6 +119,10 @@ _TOKEN_LITERALS = (
 )  # fmt: skip
 
 
+def _may_hold_token(text: str) -> bool:
+    return any(lit in text for lit in _TOKEN_LITERALS)
+
+
 def emails_and_tokens(text: str) -> list[str]:
     """Real-looking email addresses (not RFC 2606 example domains) and access tokens."""
     hits = []
@@ -131,7 +130,7 @@ def emails_and_tokens(text: str) -> list[str]:
         hits += [
             m.group(0) for m in _EMAIL.finditer(text) if not _EXAMPLE_DOMAIN.search(m.group(0))
         ]
-    if any(lit in text for lit in _TOKEN_LITERALS):
+    if _may_hold_token(text):
         hits += [m.group(0) for m in _TOKENS.finditer(text)]
     return hits
 
@@ -148,7 +147,7 @@ def no_emails_tokens(ctx: SuiteContext) -> Outcome:
     bad, n = [], 0
     for r, own in zip(ctx.records, ctx.scanned_texts, strict=True):
         joined = "\n".join(own)  # one test of the literals per record: none holds a newline
-        if "@" not in joined and not any(lit in joined for lit in _TOKEN_LITERALS):
+        if "@" not in joined and not _may_hold_token(joined):
             continue
         hits = [h for t in own for h in emails_and_tokens(t)]
         if hits:
@@ -157,6 +156,7 @@ def no_emails_tokens(ctx: SuiteContext) -> Outcome:
     return outcome(not bad, f"{n} emails/tokens in {len(bad)} records", bad)
 
 
+@lru_cache(maxsize=1024)  # a corpus holds a handful of expressions, each on many records
 def license_allowed(expr: str) -> bool:
     """Whether an SPDX expression is satisfied by the allow-list (license-expression's parse
     and DNF): every id allowed under AND, one allowed side under OR, and a ``WITH`` exception
@@ -192,8 +192,7 @@ def _detected_expressions(ctx: SuiteContext) -> dict[str, list[str]]:
 )
 def license_allowed_check(ctx: SuiteContext) -> Outcome:
     exprs = sorted({r["license"] for r in ctx.records})
-    allowed = {e: license_allowed(e) for e in exprs}  # a handful of expressions, parsed once
-    bad = [r["id"] for r in ctx.records if not allowed[r["license"]]]
+    bad = [r["id"] for r in ctx.records if not license_allowed(r["license"])]
     bad_pins = [
         repo
         for repo, e in sorted((ctx.lock or {}).items())
