@@ -98,8 +98,8 @@ def main(fd: int) -> None:
     init_worker(parent, None)
     try:
         results = run_checks(dataset, sources_dir, seed, options, ids)
-    except Exception:  # an unreadable corpus: the suite reports it (or reruns these) itself
-        sys.exit(1)
+    except Exception:  # an unreadable corpus, or a bug: the suite reruns these checks itself,
+        sys.exit(1)  # and what they raise there is what the user sees (once, not twice)
     with os.fdopen(fd, "wb") as f:
         pickle.dump(results, f)
     # Tearing down an interpreter that holds the corpus takes ~0.4 s, and the suite waits for

@@ -46,8 +46,9 @@ def run_suite(
 
         checks = select(only)
         apart = [c.id for c in checks if c.apart] if pending is not None else []
-        job = (dataset, sources_dir, seed, options, apart)
-        if pending is not None and not _send_apart(pending, *job):
+        if pending is not None and not _send_apart(
+            pending, dataset, sources_dir, seed, options, apart
+        ):
             pending = None
         ctx = SuiteContext.load(dataset, sources_dir, seed=seed, **options)
     except BaseException:
